@@ -1,0 +1,49 @@
+# tokenrun — targets:
+#   make build      debug build
+#   make release    optimised build with the Swift standard library linked statically
+#   make test       install what the tests need (see deps), build, run every test
+#   make install    install the release binary to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
+#   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
+#   make profiles   re-embed profiles/*.toml into the binary's source after editing them
+#   make lint       swift format lint over Sources and Tests
+#   make clean      remove build output
+# The next issues add: demo, bench.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SWIFT   ?= swift
+SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: all build release test install deps profiles lint clean
+
+all: build
+
+deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libsodium; then \
+		echo "make deps: installing libsodium-dev and pkg-config (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev pkg-config >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun" "$(DESTDIR)$(PREFIX)/bin/tokenrun"
+
+profiles:
+	sh scripts/embed-profiles.sh
+
+lint:
+	$(SWIFT) format lint --recursive --strict Sources Tests Package.swift
+
+clean:
+	rm -rf .build

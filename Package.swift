@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "tokenrun",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tokenrun", targets: ["tokenrun"]),
+        .library(name: "TokenrunKit", targets: ["TokenrunKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(
+            name: "TokenrunKit",
+            dependencies: ["CSodium"]
+        ),
+        .executableTarget(
+            name: "tokenrun",
+            dependencies: [
+                "TokenrunKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TokenrunKitTests",
+            dependencies: ["TokenrunKit"]
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["TokenrunKit"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef TOKENRUN_CSODIUM_SHIM_H
+#define TOKENRUN_CSODIUM_SHIM_H
+#include <sodium.h>
+#endif

@@ -1,0 +1,70 @@
+// Renders a resolved profile back as TOML for `profiles show`. The client
+// secret is never printed: only whether one is set and where it comes from.
+
+/// Text forms of a resolved profile.
+public enum ProfileRendering {
+    public static func toml(_ profile: Profile) -> String {
+        var lines = ["# profile \(profile.name), from \(profile.source)"]
+        if profile.chain.count > 1 { lines.append("# extends: \(profile.chain.dropFirst().joined(separator: " -> "))") }
+        if let v = profile.description { lines.append("description = \(quote(v))") }
+        if let v = profile.username { lines.append("username = \(quote(v))") }
+        if profile.exposeRefreshToken { lines.append("expose_refresh_token = true") }
+        lines.append("")
+        lines.append("[oauth]")
+        let o = profile.oauth
+        for (key, value) in [
+            ("token_endpoint", o.tokenEndpoint), ("authorization_endpoint", o.authorizationEndpoint),
+            ("device_authorization_endpoint", o.deviceAuthorizationEndpoint),
+            ("revocation_endpoint", o.revocationEndpoint), ("client_id", o.clientID),
+            ("client_secret_env", o.clientSecretEnv), ("auth_method", o.authMethod?.rawValue),
+        ] {
+            if let value { lines.append("\(key) = \(quote(value))") }
+        }
+        if o.clientSecret != nil { lines.append("client_secret = \"********\"  # set in the profile; hidden") }
+        if o.clientID == nil { lines.append("# client_id is not set: add it in your own profile that extends this one") }
+        lines.append("scopes = [\(o.scopes.map(quote).joined(separator: ", "))]")
+        if !o.authorizationParams.isEmpty {
+            lines.append("")
+            lines.append("[oauth.authorization_params]")
+            for key in o.authorizationParams.keys.sorted() { lines.append("\(key) = \(quote(o.authorizationParams[key]!))") }
+        }
+        lines.append("")
+        lines.append("[refresh]")
+        lines.append("window = \(quote(DurationParser.format(profile.refreshWindow)))")
+        if !profile.env.isEmpty {
+            lines.append("")
+            lines.append("[env]")
+            for binding in profile.env { lines.append("\(binding.name) = \(quote(binding.template.source))") }
+        }
+        for file in profile.files {
+            lines.append("")
+            lines.append("[[file]]")
+            lines.append("path_env = \(quote(file.pathEnv))")
+            lines.append("template = \(quote(file.template.source))")
+            if let name = file.name { lines.append("name = \(quote(name))") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A TOML basic string.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,187 @@
+// Thin, checked wrappers over the POSIX calls tokenrun needs for its own files.
+// Everything tokenrun creates is 0600 (files) or 0700 (directories), whatever
+// the caller's umask; symbolic links are never followed for secret files.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failed system call on a path.
+public struct SystemCallError: Error, Sendable, Equatable {
+    public let operation: String
+    public let path: String
+    public let errno: Int32
+
+    public var reason: String { String(cString: strerror(errno)) }
+}
+
+/// File metadata tokenrun checks before trusting a secret file.
+public struct FileStatus: Sendable {
+    public let mode: UInt32
+    public let ownerID: UInt32
+    public let size: Int
+    public let isRegularFile: Bool
+    public let isSymbolicLink: Bool
+}
+
+/// POSIX file helpers.
+public enum FileSystem {
+    static func lastError(_ operation: String, _ path: String) -> SystemCallError {
+        SystemCallError(operation: operation, path: path, errno: errno)
+    }
+
+    /// `lstat`, or nil when the path does not exist.
+    public static func status(_ path: String) throws(SystemCallError) -> FileStatus? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw lastError("stat", path)
+        }
+        let type = UInt32(st.st_mode) & UInt32(S_IFMT)
+        return FileStatus(
+            mode: UInt32(st.st_mode) & 0o7777, ownerID: UInt32(st.st_uid), size: Int(st.st_size),
+            isRegularFile: type == UInt32(S_IFREG), isSymbolicLink: type == UInt32(S_IFLNK))
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    /// Reads a whole file without following a final symbolic link; nil when absent.
+    /// Files larger than `limit` are refused with EFBIG.
+    public static func readFile(_ path: String, limit: Int = 64 << 20, followSymlinks: Bool = false)
+        throws(SystemCallError) -> [UInt8]?
+    {
+        let flags = O_RDONLY | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW)
+        let fd = open(path, flags)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw lastError("open", path)
+        }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw lastError("read", path)
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+            if result.count > limit { throw SystemCallError(operation: "read", path: path, errno: EFBIG) }
+        }
+        return result
+    }
+
+    /// Creates `path` and its missing parents with mode 0700.
+    public static func makeDirectories(_ path: String) throws(SystemCallError) {
+        if path.isEmpty || path == "/" || path == "." { return }
+        var st = stat()
+        if stat(path, &st) == 0 { return }
+        try makeDirectories(path.directoryName)
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw lastError("mkdir", path) }
+        _ = chmod(path, 0o700)
+    }
+
+    /// Writes `bytes` to a new file that must not exist yet (O_EXCL), mode 0600, fsynced.
+    public static func createExclusive(_ path: String, bytes: [UInt8]) throws(SystemCallError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 { throw lastError("create", path) }
+        do throws(SystemCallError) {
+            _ = fchmod(fd, 0o600)
+            try writeAll(fd, bytes, path)
+            if fsync(fd) != 0 { throw lastError("fsync", path) }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+    }
+
+    /// Replaces `path` atomically: temporary file beside it, write, fsync, rename, fsync the directory.
+    /// A reader sees either the old contents or the new, never a mixture.
+    public static func replaceAtomically(_ path: String, bytes: [UInt8]) throws(SystemCallError) {
+        let directory = path.directoryName
+        let suffix = (try? Sodium.randomBytes(6))?.map { String($0, radix: 16) }.joined() ?? String(getpid())
+        let temporary = "\(path).tmp-\(getpid())-\(suffix)"
+        try createExclusive(temporary, bytes: bytes)
+        if rename(temporary, path) != 0 {
+            let error = lastError("rename", path)
+            unlink(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+
+    /// fsyncs a directory so that a rename in it survives a crash.
+    public static func syncDirectory(_ path: String) throws(SystemCallError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw lastError("open", path) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw lastError("fsync", path) }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: String) throws(SystemCallError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw lastError("write", path)
+            }
+            offset += n
+        }
+    }
+
+    /// Names of the entries of a directory (no "." or ".."); empty when it does not exist.
+    public static func listDirectory(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The effective user id of this process.
+    public static var currentUserID: UInt32 { UInt32(geteuid()) }
+}
+
+/// An advisory lock (flock) on a lock file, released when the value is closed.
+public final class FileLock {
+    private var fd: Int32
+
+    public enum Mode: Sendable { case shared, exclusive }
+
+    /// Opens (creating, 0600) `path` and blocks until the lock is held.
+    public init(path: String, mode: Mode) throws(SystemCallError) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 { throw FileSystem.lastError("open", path) }
+        while flock(fd, mode == .shared ? LOCK_SH : LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let error = FileSystem.lastError("flock", path)
+            close(fd)
+            fd = -1
+            throw error
+        }
+    }
+
+    /// Releases the lock now rather than at deinit.
+    public func unlock() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+    }
+
+    deinit { unlock() }
+}

@@ -1,0 +1,195 @@
+// The one user-facing error type. Every lower-level failure (sodium, system
+// calls, TOML, JSON) is mapped into one of these cases at the edge of the
+// module that saw it. The executable prints `summary` as `tokenrun: error: …`
+// and each hint as `tokenrun: hint: …`. No case ever carries a secret: paths,
+// profile names, variable names and key fingerprints only.
+
+/// Where a profile problem was found.
+public struct ProfileDiagnostic: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let message: String
+    public let hint: String?
+
+    public init(file: String, line: Int?, message: String, hint: String? = nil) {
+        self.file = file
+        self.line = line
+        self.message = message
+        self.hint = hint
+    }
+
+    /// `file:line: message`, the form editors jump to.
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}
+
+/// Every error tokenrun reports to its user.
+public enum TokenrunError: Error, Sendable, Equatable {
+    case usage(String)
+
+    // Profiles
+    case profileNotFound(name: String, searched: [String])
+    case profileInvalid(ProfileDiagnostic)
+    case profileCycle([String])
+
+    // Vault and keys
+    case vaultNotFound(path: String)
+    case vaultExists(path: String)
+    case unsafePermissions(path: String, mode: UInt32, what: String)
+    case wrongOwner(path: String, owner: UInt32, what: String)
+    case symbolicLink(path: String, what: String)
+    case noKeySource(vault: String, sealedWith: String, skipped: [String])
+    case wrongKey(source: String, vault: String)
+    case wrongPassphrase(source: String, vault: String)
+    case keyFileInvalid(path: String, reason: String)
+    case vaultTruncated(path: String)
+    case vaultCorrupt(path: String, reason: String)
+    case vaultTampered(path: String, reason: String)
+    case vaultVersionUnsupported(path: String, found: Int, supported: Int)
+    case recordMoved(path: String, storedAs: String, sealedFor: String)
+    case passphraseUnavailable(reason: String)
+    case fileSystem(SystemCallError, what: String)
+    case crypto(String)
+
+    // Credentials
+    case invalidCredentialInput(String)
+    case notLoggedIn(profile: String)
+}
+
+extension TokenrunError {
+    /// The exit status this error ends the process with.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .usage, .invalidCredentialInput: .usage
+        case .notLoggedIn: .reconsentNeeded
+        default: .configuration
+        }
+    }
+
+    /// One sentence: what failed and what is dead.
+    public var summary: String {
+        switch self {
+        case .usage(let message):
+            return message
+        case .profileNotFound(let name, _):
+            return "no profile named \"\(name)\""
+        case .profileInvalid(let diagnostic):
+            return diagnostic.description
+        case .profileCycle(let chain):
+            return "profiles extend each other in a cycle: \(chain.joined(separator: " -> "))"
+        case .vaultNotFound(let path):
+            return "no vault at \(path)"
+        case .vaultExists(let path):
+            return "a vault already exists at \(path); it was left as it is"
+        case .unsafePermissions(let path, let mode, let what):
+            return "\(what) \(path) is readable by other users (mode \(Self.octal(mode))); refusing to use it"
+        case .wrongOwner(let path, let owner, let what):
+            return "\(what) \(path) belongs to user id \(owner), not to you; refusing to use it"
+        case .symbolicLink(let path, let what):
+            return "\(what) \(path) is a symbolic link; refusing to follow it"
+        case .noKeySource(let vault, let sealedWith, _):
+            return "no key to unlock the vault \(vault) (it is sealed with \(sealedWith))"
+        case .wrongKey(let source, let vault):
+            return "the key from \(source) does not open the vault \(vault): wrong key file; the vault was not changed"
+        case .wrongPassphrase(let source, let vault):
+            return "wrong passphrase (from \(source)) for the vault \(vault); the vault was not changed"
+        case .keyFileInvalid(let path, let reason):
+            return "the key file \(path) is not usable: \(reason)"
+        case .vaultTruncated(let path):
+            return "the vault \(path) is truncated (its end is missing); it was left untouched"
+        case .vaultCorrupt(let path, let reason):
+            return "the vault \(path) is damaged: \(reason); it was left untouched"
+        case .vaultTampered(let path, let reason):
+            return "the vault \(path) has been altered: \(reason); it was left untouched"
+        case .vaultVersionUnsupported(let path, let found, let supported):
+            return "the vault \(path) has format version \(found), newer than this tokenrun reads (\(supported)); it was left untouched"
+        case .recordMoved(let path, let storedAs, let sealedFor):
+            return "the vault \(path) holds a record under \"\(storedAs)\" that was sealed for \"\(sealedFor)\": it was moved or tampered with"
+        case .passphraseUnavailable(let reason):
+            return "no passphrase: \(reason)"
+        case .fileSystem(let error, let what):
+            return "cannot \(error.operation) \(what) \(error.path): \(error.reason)"
+        case .crypto(let message):
+            return "cryptography failed: \(message)"
+        case .invalidCredentialInput(let message):
+            return message
+        case .notLoggedIn(let profile):
+            return "no credential is stored for profile \"\(profile)\""
+        }
+    }
+
+    /// Lines with the next step, each a command or change the user can make.
+    public var hints: [String] {
+        switch self {
+        case .usage:
+            return ["tokenrun --help"]
+        case .profileNotFound(let name, let searched):
+            return [
+                "looked in: \(searched.joined(separator: ", "))",
+                "create $XDG_CONFIG_HOME/tokenrun/profiles/\(name).toml, or list the known profiles: tokenrun profiles list",
+            ]
+        case .profileInvalid(let diagnostic):
+            return diagnostic.hint.map { [$0] } ?? []
+        case .profileCycle:
+            return ["remove one of the `extends` lines in that chain"]
+        case .vaultNotFound:
+            return ["tokenrun vault init"]
+        case .vaultExists:
+            return ["tokenrun vault status"]
+        case .unsafePermissions(let path, _, _):
+            return ["chmod 600 \(Self.shellQuoted(path))"]
+        case .wrongOwner(let path, _, _):
+            return ["check who created \(path); tokenrun only uses files owned by the user running it"]
+        case .symbolicLink(let path, _):
+            return ["replace the link \(path) with the real file"]
+        case .noKeySource(_, let sealedWith, let skipped):
+            var hints = skipped
+            if sealedWith == "a passphrase" {
+                hints.append("set TOKENRUN_PASSPHRASE_FILE to a file holding the passphrase, or run tokenrun on a terminal to be asked")
+            } else {
+                hints.append("set TOKENRUN_KEY_FILE to the vault's key file, or restore it to its default place")
+            }
+            return hints
+        case .wrongKey:
+            return ["point TOKENRUN_KEY_FILE at the key file this vault was created with"]
+        case .wrongPassphrase:
+            return ["try again with the passphrase given to `tokenrun vault init --passphrase`"]
+        case .keyFileInvalid(let path, _):
+            return ["restore \(path) from a backup; a key file holds exactly 32 random bytes"]
+        case .vaultTruncated(let path), .vaultCorrupt(let path, _), .vaultTampered(let path, _),
+            .recordMoved(let path, _, _):
+            return [
+                "restore \(path) from a backup, or move it aside (mv \(Self.shellQuoted(path)) \(Self.shellQuoted(path + ".broken"))) and log in again: tokenrun login -p NAME"
+            ]
+        case .vaultVersionUnsupported:
+            return ["use the tokenrun version that wrote this vault, or upgrade tokenrun"]
+        case .passphraseUnavailable:
+            return ["set TOKENRUN_PASSPHRASE_FILE to a file holding the passphrase (mode 600), or run on a terminal"]
+        case .fileSystem(let error, _):
+            return ["check that \(error.path.directoryName) exists and is writable by you"]
+        case .crypto:
+            return ["check that libsodium is installed correctly (apt-get install libsodium23)"]
+        case .invalidCredentialInput:
+            return []
+        case .notLoggedIn(let profile):
+            return ["tokenrun login -p \(profile)", "or: tokenrun import -p \(profile) --refresh-token-stdin < token-file"]
+        }
+    }
+
+    static func octal(_ mode: UInt32) -> String {
+        let digits = String(mode & 0o7777, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    /// Quotes a path for pasting into a POSIX shell when it needs it.
+    static func shellQuoted(_ text: String) -> String {
+        let safe = text.unicodeScalars.allSatisfy { scalar in
+            (scalar.properties.isAlphabetic && scalar.isASCII) || ("0"..."9").contains(scalar)
+                || "/._-+:=@%,".unicodeScalars.contains(scalar)
+        }
+        if safe && !text.isEmpty { return text }
+        return "'" + text.replacing("'", with: "'\\''") + "'"
+    }
+}

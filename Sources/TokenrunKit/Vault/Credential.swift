@@ -1,0 +1,103 @@
+// A stored credential. Tokens and client secrets are kept as `SecretString`,
+// whose description is a fingerprint, so printing or logging a credential by
+// mistake never shows a token.
+import FoundationEssentials
+
+/// A secret string that prints as a fingerprint, never as its value.
+public struct SecretString: Sendable, Equatable, Codable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
+    /// The secret itself; read it only to hand it to its consumer.
+    public let value: String
+
+    public init(_ value: String) { self.value = value }
+
+    public init(from decoder: Decoder) throws {
+        value = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+
+    /// A short, non-reversible fingerprint (first 8 hex digits of BLAKE2b).
+    public var fingerprint: String { Fingerprint.of(Array(value.utf8)) }
+
+    public var description: String { "‹secret \(fingerprint)›" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["fingerprint": fingerprint]) }
+}
+
+/// The state of a stored credential (DESIGN.md §1).
+public enum CredentialState: String, Sendable, Codable, CaseIterable {
+    /// Usable and refreshable.
+    case connected
+    /// The access token is dead and the last refresh failed transiently: recoverable.
+    case expired
+    /// The refresh token was rejected: a new login is needed.
+    case invalid
+}
+
+/// Everything the vault keeps for one profile, sealed as one record.
+public struct Credential: Sendable, Equatable, Codable {
+    /// The profile this record belongs to; checked when the record is opened.
+    public var profile: String
+    public var refreshToken: SecretString?
+    public var accessToken: SecretString?
+    public var idToken: SecretString?
+    public var clientSecret: SecretString?
+    public var tokenType: String?
+    public var scopes: [String]
+    /// When the access token expires, in seconds since 1970.
+    public var expiresAt: Int64?
+    /// When the access token was issued, in seconds since 1970.
+    public var issuedAt: Int64?
+    public var state: CredentialState
+    /// The last error seen for this credential, for `status` (never a secret).
+    public var lastError: String?
+    /// When this record was last written, in seconds since 1970.
+    public var updatedAt: Int64
+
+    public init(
+        profile: String, refreshToken: SecretString? = nil, accessToken: SecretString? = nil,
+        idToken: SecretString? = nil, clientSecret: SecretString? = nil, tokenType: String? = nil,
+        scopes: [String] = [], expiresAt: Int64? = nil, issuedAt: Int64? = nil,
+        state: CredentialState = .connected, lastError: String? = nil, updatedAt: Int64
+    ) {
+        self.profile = profile
+        self.refreshToken = refreshToken
+        self.accessToken = accessToken
+        self.idToken = idToken
+        self.clientSecret = clientSecret
+        self.tokenType = tokenType
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
+        self.state = state
+        self.lastError = lastError
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case profile
+        case refreshToken = "refresh_token"
+        case accessToken = "access_token"
+        case idToken = "id_token"
+        case clientSecret = "client_secret"
+        case tokenType = "token_type"
+        case scopes
+        case expiresAt = "expires_at"
+        case issuedAt = "issued_at"
+        case state
+        case lastError = "last_error"
+        case updatedAt = "updated_at"
+    }
+}
+
+/// Short fingerprints of secret values, safe to show.
+public enum Fingerprint {
+    public static func of(_ bytes: [UInt8]) -> String {
+        KeyedHash.unkeyed(bytes, length: 16).prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}

@@ -1,0 +1,62 @@
+// `tokenrun import`: a refresh token (and optionally a client secret) read
+// from standard input — never argv — stored as a new connected credential.
+
+/// Parsing and storing an imported credential.
+public enum CredentialImport {
+    /// Longest accepted input: real refresh tokens are well under 4 KiB.
+    public static let inputLimit = 16 << 10
+
+    /// The secrets read from standard input.
+    public struct Input: Sendable {
+        public let refreshToken: SecretString
+        public let clientSecret: SecretString?
+    }
+
+    /// Splits the input into its lines: the refresh token, then (when asked for) the client secret.
+    public static func parse(_ bytes: [UInt8], expectClientSecret: Bool) throws -> Input {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw TokenrunError.invalidCredentialInput("the input is not UTF-8 text; paste the refresh token itself")
+        }
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+            .map { String($0).trimmingSpaces }
+            .filter { !$0.isEmpty }
+        guard let token = lines.first else {
+            throw TokenrunError.invalidCredentialInput("no refresh token on standard input")
+        }
+        try check(token, what: "refresh token")
+        var secret: SecretString?
+        if expectClientSecret {
+            guard lines.count >= 2 else {
+                throw TokenrunError.invalidCredentialInput("--client-secret-stdin expects the client secret on the second line of standard input")
+            }
+            try check(lines[1], what: "client secret")
+            secret = SecretString(lines[1])
+        }
+        guard lines.count <= (expectClientSecret ? 2 : 1) else {
+            throw TokenrunError.invalidCredentialInput(
+                "standard input has \(lines.count) lines; expected only the refresh token\(expectClientSecret ? " and the client secret" : "")")
+        }
+        return Input(refreshToken: SecretString(token), clientSecret: secret)
+    }
+
+    static func check(_ value: String, what: String) throws {
+        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == " " }) {
+            throw TokenrunError.invalidCredentialInput("the \(what) contains spaces or control characters; paste it alone on one line")
+        }
+        if value.utf8.count > inputLimit {
+            throw TokenrunError.invalidCredentialInput("the \(what) is longer than \(inputLimit) bytes")
+        }
+    }
+
+    /// Stores `input` for `profile`, keeping a client secret already in the vault unless a new one is given.
+    /// Returns whether a credential was replaced.
+    @discardableResult
+    public static func store(_ input: Input, profile: String, in vault: UnlockedVault, now: Int64) throws -> Bool {
+        let existing = try vault.credential(for: profile)
+        let credential = Credential(
+            profile: profile, refreshToken: input.refreshToken,
+            clientSecret: input.clientSecret ?? existing?.clientSecret, state: .connected, updatedAt: now)
+        try vault.store(credential)
+        return existing != nil
+    }
+}

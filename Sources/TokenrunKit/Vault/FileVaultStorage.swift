@@ -1,0 +1,87 @@
+// The local-file vault backend. Reads take a shared flock on `vault.lock`
+// beside the vault, writes an exclusive one; writes replace the file
+// atomically (temporary file, fsync, rename, fsync the directory). The vault
+// file is never opened through a symbolic link, and a file other users can
+// read, or that belongs to someone else, is refused before it is read.
+
+/// The vault as one file under `$XDG_DATA_HOME/tokenrun/`.
+public struct FileVaultStorage: VaultStorage {
+    public let path: String
+    public var location: String { path }
+    /// The lock file beside the vault.
+    public var lockPath: String { path + ".lock" }
+
+    /// Vault files above this size are refused as damaged rather than read.
+    public static let sizeLimit = 256 << 20
+
+    public init(path: String) { self.path = path }
+
+    public func load() throws -> [UInt8]? {
+        guard FileSystem.exists(path.directoryName) else { return nil }
+        let lock = try lockFile(.shared)
+        defer { lock.unlock() }
+        return try readChecked()
+    }
+
+    public func update(_ body: ([UInt8]?) throws -> [UInt8]?) throws {
+        do {
+            try FileSystem.makeDirectories(path.directoryName)
+        } catch {
+            throw TokenrunError.fileSystem(error, what: "the vault directory")
+        }
+        let lock = try lockFile(.exclusive)
+        defer { lock.unlock() }
+        let current = try readChecked()
+        guard let next = try body(current) else { return }
+        do {
+            try FileSystem.replaceAtomically(path, bytes: next)
+        } catch {
+            throw TokenrunError.fileSystem(error, what: "the vault")
+        }
+    }
+
+    private func lockFile(_ mode: FileLock.Mode) throws -> FileLock {
+        do {
+            return try FileLock(path: lockPath, mode: mode)
+        } catch {
+            throw TokenrunError.fileSystem(error, what: "the vault lock")
+        }
+    }
+
+    /// Reads the vault after checking it is a private regular file of ours.
+    private func readChecked() throws -> [UInt8]? {
+        try SecretFilePolicy.check(path, what: "the vault")
+        do {
+            return try FileSystem.readFile(path, limit: Self.sizeLimit)
+        } catch {
+            if error.errno == 27 /* EFBIG */ {
+                throw TokenrunError.vaultCorrupt(path: path, reason: "it is larger than \(Self.sizeLimit >> 20) MiB")
+            }
+            throw TokenrunError.fileSystem(error, what: "the vault")
+        }
+    }
+}
+
+/// The checks every file holding key material or sealed secrets must pass.
+public enum SecretFilePolicy {
+    /// Throws unless `path` is absent or a regular file, owned by us, unreadable by others.
+    public static func check(_ path: String, what: String) throws {
+        let status: FileStatus?
+        do {
+            status = try FileSystem.status(path)
+        } catch {
+            throw TokenrunError.fileSystem(error, what: what)
+        }
+        guard let status else { return }
+        if status.isSymbolicLink { throw TokenrunError.symbolicLink(path: path, what: what) }
+        guard status.isRegularFile else {
+            throw TokenrunError.fileSystem(SystemCallError(operation: "read", path: path, errno: 21), what: what)
+        }
+        if status.ownerID != FileSystem.currentUserID {
+            throw TokenrunError.wrongOwner(path: path, owner: status.ownerID, what: what)
+        }
+        if status.mode & 0o077 != 0 {
+            throw TokenrunError.unsafePermissions(path: path, mode: status.mode, what: what)
+        }
+    }
+}

@@ -1,0 +1,319 @@
+// Opening, creating and changing the vault. Policy:
+// - Records are sealed to the public key *derived from the unwrapped secret
+//   key*; the public key stored in the file is only compared, never trusted.
+// - A file that fails any check (format, version, key, MAC, record) is never
+//   rewritten or removed: every write re-reads and re-verifies the current
+//   file under the exclusive lock first, and throws instead of writing.
+// - Each sealed record carries its profile name, checked on opening, so a
+//   record moved under another name fails.
+import FoundationEssentials
+
+/// What `vault status` shows without needing the key.
+public struct VaultSummary: Sendable, Equatable {
+    public let path: String
+    public let keySource: KeySourceKind
+    public let credentialCount: Int
+    public let profiles: [String]
+    public let createdAt: Int64
+}
+
+/// How a new vault's secret key is wrapped.
+public enum NewVaultKey: Sendable {
+    /// A 32-byte random key file at this path (created 0600 unless it already holds a valid key).
+    case keyFile(path: String)
+    /// A passphrase stretched with Argon2id at the given cost.
+    case passphrase(SecretBytes, cost: PasswordHash.Cost)
+}
+
+/// The sealed vault behind a storage backend.
+public struct SealedVault: Sendable {
+    public let storage: any VaultStorage
+
+    public init(storage: any VaultStorage) { self.storage = storage }
+
+    static let keyIDPurpose = "tokenrun vault key id v1"
+    static let macPurpose = "tokenrun vault mac v1"
+
+    /// Reads the header without any key; nil when there is no vault.
+    public func summary() throws -> VaultSummary? {
+        guard let bytes = try storage.load() else { return nil }
+        let file = try decode(bytes)
+        return VaultSummary(
+            path: storage.location, keySource: file.header.keySource, credentialCount: file.header.records.count,
+            profiles: file.header.records.map(\.profile), createdAt: file.header.createdAt)
+    }
+
+    /// Unlocks an existing vault with the first fitting key source.
+    public func unlock(_ environment: KeyEnvironment) throws -> UnlockedVault {
+        guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
+        let file = try decode(bytes)
+        let material = try KeySources.resolve(for: file.header.keySource, vault: storage.location, environment: environment)
+        return try unlock(file, with: material)
+    }
+
+    /// Creates a new vault; throws `vaultExists` when there is one already.
+    @discardableResult
+    public func create(_ key: NewVaultKey, now: Int64) throws -> UnlockedVault {
+        guard let unlocked = try createIfAbsent(key, now: now) else {
+            throw TokenrunError.vaultExists(path: storage.location)
+        }
+        return unlocked
+    }
+
+    /// Unlocks the vault, creating a key-file vault first when there is none.
+    /// `created` is true when this call made it (the caller says where, on stderr).
+    public func unlockOrCreate(_ environment: KeyEnvironment, now: Int64) throws -> (vault: UnlockedVault, created: Bool) {
+        if try storage.load() == nil,
+            let made = try createIfAbsent(.keyFile(path: environment.keyFileForNewVault), now: now)
+        {
+            return (made, true)
+        }
+        return (try unlock(environment), false)
+    }
+
+    /// Creates the vault under the exclusive lock unless another process got there first (then nil).
+    private func createIfAbsent(_ key: NewVaultKey, now: Int64) throws -> UnlockedVault? {
+        var result: UnlockedVault?
+        try storage.update { current in
+            if current != nil { return nil }
+            let pair = try crypto { try SealedBoxKeyPair.generate() }
+            let wrapping: SecretBytes
+            var kdf: KDFParameters?
+            let kind: KeySourceKind
+            switch key {
+            case .keyFile(let path):
+                wrapping = try Self.keyFileForNewVault(path)
+                kind = .keyFile
+            case .passphrase(let passphrase, let cost):
+                let salt = try crypto { try Sodium.randomBytes(PasswordHash.saltLength) }
+                wrapping = try crypto {
+                    try PasswordHash.deriveKey(
+                        passphrase: passphrase, salt: salt, opsLimit: cost.opsLimit, memLimit: cost.memLimit)
+                }
+                kdf = KDFParameters(
+                    algorithm: "argon2id13", salt: Data(salt).base64EncodedString(), opsLimit: cost.opsLimit,
+                    memLimit: cost.memLimit)
+                kind = .passphrase
+            }
+            let keyID = try crypto { try Self.keyID(of: wrapping) }
+            let wrapped = try crypto { try SecretBox.seal(pair.secretKey, key: wrapping) }
+            let header = VaultFile.Header(
+                keySource: kind, keyID: keyID, kdf: kdf, wrappedSecretKey: Data(wrapped).base64EncodedString(),
+                publicKey: Data(pair.publicKey).base64EncodedString(), createdAt: now, records: [])
+            let unlocked = try UnlockedVault(storage: storage, keyPair: pair, keyID: keyID, header: header)
+            result = unlocked
+            return try crypto { try VaultFile.serialize(header, macKey: unlocked.macKey) }
+        }
+        return result
+    }
+
+    /// Reuses a valid existing key file, or creates a new random one (0600, O_EXCL).
+    static func keyFileForNewVault(_ path: String) throws -> SecretBytes {
+        if (try? FileSystem.status(path)) ?? nil != nil {
+            return try KeySources.readKeyFile(path)
+        }
+        do {
+            try FileSystem.makeDirectories(path.directoryName)
+        } catch {
+            throw TokenrunError.fileSystem(error, what: "the key directory")
+        }
+        var bytes = try crypto { try Sodium.randomBytes(KeySources.keyLength) }
+        defer { Sodium.zero(&bytes) }
+        do {
+            try FileSystem.createExclusive(path, bytes: bytes)
+        } catch {
+            throw TokenrunError.fileSystem(error, what: "the key file")
+        }
+        return try SecretBytes(consuming: &bytes)
+    }
+
+    static func keyID(of wrapping: SecretBytes) throws -> String {
+        Data(try KeyedHash.hash(Array(keyIDPurpose.utf8), key: wrapping, length: 16)).base64EncodedString()
+    }
+
+    /// Decodes the file, mapping format errors to user-facing ones.
+    func decode(_ bytes: [UInt8]) throws -> VaultFile {
+        do {
+            return try VaultFile.parse(bytes)
+        } catch {
+            let path = storage.location
+            switch error {
+            case .notAVault:
+                throw TokenrunError.vaultCorrupt(path: path, reason: "it does not start with the tokenrun vault header")
+            case .unsupportedVersion(let found):
+                throw TokenrunError.vaultVersionUnsupported(path: path, found: found, supported: VaultFile.currentVersion)
+            case .truncated:
+                throw TokenrunError.vaultTruncated(path: path)
+            case .corrupt(let reason):
+                throw TokenrunError.vaultCorrupt(path: path, reason: reason)
+            }
+        }
+    }
+
+    /// Applies key material to a decoded file: key id, unwrap, public key, MAC.
+    func unlock(_ file: VaultFile, with material: KeyMaterial) throws -> UnlockedVault {
+        let header = file.header
+        let path = storage.location
+        let wrapping: SecretBytes
+        switch material {
+        case .keyFile(let key, _):
+            wrapping = key
+        case .passphrase(let passphrase, _):
+            guard let kdf = header.kdf, kdf.algorithm == "argon2id13", let salt = Data(base64Encoded: kdf.salt),
+                salt.count == PasswordHash.saltLength,
+                PasswordHash.limitsAreSane(opsLimit: kdf.opsLimit, memLimit: kdf.memLimit)
+            else {
+                throw TokenrunError.vaultCorrupt(path: path, reason: "its passphrase parameters are missing or out of range")
+            }
+            wrapping = try crypto {
+                try PasswordHash.deriveKey(
+                    passphrase: passphrase, salt: Array(salt), opsLimit: kdf.opsLimit, memLimit: kdf.memLimit)
+            }
+        }
+        guard try crypto({ try Self.keyID(of: wrapping) }) == header.keyID else {
+            switch material {
+            case .keyFile(_, let origin): throw TokenrunError.wrongKey(source: origin, vault: path)
+            case .passphrase(_, let origin): throw TokenrunError.wrongPassphrase(source: origin, vault: path)
+            }
+        }
+        guard let wrapped = Data(base64Encoded: header.wrappedSecretKey),
+            let secret = try? SecretBox.open(Array(wrapped), key: wrapping),
+            let pair = try? SealedBoxKeyPair(secretKey: secret)
+        else {
+            throw TokenrunError.vaultTampered(path: path, reason: "its wrapped secret key fails authentication")
+        }
+        guard Data(pair.publicKey).base64EncodedString() == header.publicKey else {
+            throw TokenrunError.vaultTampered(path: path, reason: "its public key does not belong to its secret key")
+        }
+        let unlocked = try UnlockedVault(storage: storage, keyPair: pair, keyID: header.keyID, header: header)
+        try unlocked.verify(file)
+        return unlocked
+    }
+}
+
+/// Runs a libsodium call, mapping its errors to `TokenrunError.crypto`.
+func crypto<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as SodiumError {
+        throw TokenrunError.crypto("\(error)")
+    }
+}
+
+/// A vault whose secret key is in memory: reads and changes records.
+public final class UnlockedVault: Sendable {
+    public let storage: any VaultStorage
+    let keyPair: SealedBoxKeyPair
+    let keyID: String
+    let macKey: SecretBytes
+    /// The header as last read or written by this process.
+    let header: VaultFile.Header
+
+    init(storage: any VaultStorage, keyPair: SealedBoxKeyPair, keyID: String, header: VaultFile.Header) throws {
+        self.storage = storage
+        self.keyPair = keyPair
+        self.keyID = keyID
+        self.header = header
+        macKey = try crypto { try KeyedHash.deriveSubkey(from: keyPair.secretKey, purpose: SealedVault.macPurpose) }
+    }
+
+    /// How the vault is sealed.
+    public var keySource: KeySourceKind { header.keySource }
+
+    /// Checks that `file` was written under this vault's key.
+    func verify(_ file: VaultFile) throws {
+        let path = storage.location
+        guard file.header.keyID == keyID, file.header.publicKey == header.publicKey else {
+            throw TokenrunError.vaultTampered(path: path, reason: "it was re-keyed by something other than this process")
+        }
+        let expected = try crypto { try KeyedHash.hash(file.authenticatedBytes, key: macKey) }
+        guard Sodium.constantTimeEqual(expected, file.mac) else {
+            throw TokenrunError.vaultTampered(path: path, reason: "its authentication code does not match its contents")
+        }
+    }
+
+    /// Every credential in the vault, each opened and checked.
+    public func credentials() throws -> [Credential] {
+        guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
+        let file = try SealedVault(storage: storage).decode(bytes)
+        try verify(file)
+        return try file.header.records.map(open)
+    }
+
+    /// The credential stored for `profile`, or nil.
+    public func credential(for profile: String) throws -> Credential? {
+        guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
+        let file = try SealedVault(storage: storage).decode(bytes)
+        try verify(file)
+        return try file.header.records.first { $0.profile == profile }.map(open)
+    }
+
+    /// Stores `credential`, replacing any record for the same profile.
+    public func store(_ credential: Credential) throws {
+        let plaintext = try Self.encode(credential)
+        let sealed = try crypto { try keyPair.seal(plaintext) }
+        let record = SealedRecord(profile: credential.profile, sealed: Data(sealed).base64EncodedString())
+        try modify { records in
+            records.removeAll { $0.profile == credential.profile }
+            records.append(record)
+            return true
+        }
+    }
+
+    /// Removes the record for `profile`; false when there was none.
+    @discardableResult
+    public func remove(profile: String) throws -> Bool {
+        var removed = false
+        try modify { records in
+            let before = records.count
+            records.removeAll { $0.profile == profile }
+            removed = records.count != before
+            return removed
+        }
+        return removed
+    }
+
+    /// Re-reads and re-verifies the vault under the exclusive lock, lets `change`
+    /// edit the records, and writes the result. Throws (writing nothing) if the
+    /// current file does not verify.
+    private func modify(_ change: (inout [SealedRecord]) throws -> Bool) throws {
+        let vault = SealedVault(storage: storage)
+        try storage.update { current in
+            guard let current else { throw TokenrunError.vaultNotFound(path: storage.location) }
+            let file = try vault.decode(current)
+            try verify(file)
+            // Every record must still open before the file is rewritten: a damaged
+            // record is reported, not silently carried forward or dropped.
+            for record in file.header.records { _ = try open(record) }
+            var header = file.header
+            guard try change(&header.records) else { return nil }
+            return try crypto { try VaultFile.serialize(header, macKey: macKey) }
+        }
+    }
+
+    func open(_ record: SealedRecord) throws -> Credential {
+        let path = storage.location
+        guard let sealed = Data(base64Encoded: record.sealed),
+            let plaintext = try? keyPair.open(Array(sealed))
+        else {
+            throw TokenrunError.vaultTampered(path: path, reason: "the record for \"\(record.profile)\" fails authentication")
+        }
+        let credential: Credential
+        do {
+            credential = try plaintext.withUnsafeBytes { try JSONDecoder().decode(Credential.self, from: Data($0)) }
+        } catch {
+            throw TokenrunError.vaultCorrupt(path: path, reason: "the record for \"\(record.profile)\" is unreadable")
+        }
+        guard credential.profile == record.profile else {
+            throw TokenrunError.recordMoved(path: path, storedAs: record.profile, sealedFor: credential.profile)
+        }
+        return credential
+    }
+
+    static func encode(_ credential: Credential) throws -> SecretBytes {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes = Array(try encoder.encode(credential))
+        return try SecretBytes(consuming: &bytes)
+    }
+}

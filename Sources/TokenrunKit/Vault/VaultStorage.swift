@@ -1,0 +1,17 @@
+// Where the sealed vault bytes live. Callers see only this protocol, so a
+// backend shared by several hosts (a database row with optimistic locking, say)
+// can replace the local file without touching them. Sealing happens above it:
+// a storage backend only ever holds ciphertext.
+
+/// A place that holds the vault's bytes and serializes changes to them.
+public protocol VaultStorage: Sendable {
+    /// A human-readable location, for messages (a path, a URL without credentials).
+    var location: String { get }
+
+    /// A consistent snapshot of the current bytes, or nil when there is no vault.
+    func load() throws -> [UInt8]?
+
+    /// Runs `body` with the current bytes while holding exclusive access, and
+    /// stores what it returns (atomically) unless it returns nil.
+    func update(_ body: ([UInt8]?) throws -> [UInt8]?) throws
+}

@@ -1,0 +1,32 @@
+import TokenrunKit
+
+/// What every subcommand needs from the process: environment, paths, profiles, vault.
+struct CommandContext {
+    let environment: [String: String]
+    let paths: Paths
+    let keys: KeyEnvironment
+    let profiles: ProfileStore
+    let vault: SealedVault
+
+    init() {
+        environment = ProcessEnvironment.current()
+        paths = Paths(environment: environment)
+        keys = KeyEnvironment(variables: environment, prompt: Terminal.passphrasePrompt())
+        profiles = ProfileStore(environment: environment)
+        vault = SealedVault(storage: FileVaultStorage(path: paths.vault))
+    }
+
+    var now: Int64 { ProcessEnvironment.now() }
+
+    /// Unlocks the vault, creating a key-file vault first when none exists (and saying so on stderr).
+    func unlockOrCreateVault() throws -> UnlockedVault {
+        let (vault, created) = try vault.unlockOrCreate(keys, now: now)
+        if created {
+            Diagnostics.notice("created a new vault at \(paths.vault)")
+            Diagnostics.notice("its key is in \(keys.keyFileForNewVault): keep a copy somewhere safe; without it the vault cannot be opened")
+        }
+        return vault
+    }
+}
+
+/// The profile option shared by commands that act on one profile.

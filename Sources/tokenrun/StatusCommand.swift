@@ -1,0 +1,99 @@
+import ArgumentParser
+import FoundationEssentials
+import TokenrunKit
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show each credential's state and expiry.",
+        discussion: """
+            States: connected (usable, refreshable), expired (access token dead, last \
+            refresh failed transiently), invalid (refresh token rejected: run \
+            tokenrun login -p NAME), not_logged_in (no credential stored). \
+            Tokens are never shown.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "Only these profiles (repeatable).")
+    var profile: [String] = []
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        try Diagnostics.run {
+            let context = CommandContext()
+            for name in profile { _ = try context.profiles.load(name) }
+            let credentials: [Credential]
+            if try context.vault.summary() == nil {
+                credentials = []
+            } else {
+                credentials = try context.vault.unlock(context.keys).credentials()
+            }
+            let reports = CredentialReport.build(
+                credentials: credentials, profiles: profile.isEmpty ? nil : profile, store: context.profiles)
+            let now = context.now
+            if json {
+                try printJSON(reports, now: now)
+            } else if reports.isEmpty {
+                Output.line("no credentials stored and no profiles of your own yet")
+                Output.line("store one with: tokenrun import -p NAME --refresh-token-stdin")
+            } else {
+                var rows = [["PROFILE", "STATE", "ACCESS TOKEN", "NOTE"]]
+                for report in reports {
+                    rows.append([report.profile, report.state, expiry(report, now: now), note(report)])
+                }
+                Output.table(rows)
+            }
+        }
+    }
+
+    func expiry(_ report: CredentialReport, now: Int64) -> String {
+        guard report.state != "not_logged_in" else { return "-" }
+        guard report.hasAccessToken, let expiresAt = report.expiresAt else { return "none yet" }
+        return expiresAt > now ? "expires \(Timestamp.relative(expiresAt, now: now))" : "expired \(Timestamp.relative(expiresAt, now: now))"
+    }
+
+    func note(_ report: CredentialReport) -> String {
+        var notes: [String] = []
+        if !report.profileExists { notes.append("profile file missing") }
+        switch report.state {
+        case "not_logged_in": notes.append("tokenrun login -p \(report.profile)")
+        case "invalid": notes.append("needs a new login: tokenrun login -p \(report.profile)")
+        default:
+            if !report.hasRefreshToken { notes.append("no refresh token") }
+        }
+        if let error = report.lastError { notes.append(error) }
+        return notes.joined(separator: "; ")
+    }
+
+    struct Row: Encodable {
+        let profile: String
+        let state: String
+        let expires_at: String?
+        let expires_in: Int64?
+        let has_refresh_token: Bool
+        let scopes: [String]
+        let last_error: String?
+        let profile_exists: Bool
+    }
+
+    func printJSON(_ reports: [CredentialReport], now: Int64) throws {
+        let rows = reports.map { report in
+            Row(
+                profile: report.profile, state: report.state, expires_at: report.expiresAt.map(Timestamp.iso8601),
+                expires_in: report.expiresAt.map { $0 - now }, has_refresh_token: report.hasRefreshToken,
+                scopes: report.scopes, last_error: report.lastError, profile_exists: report.profileExists)
+        }
+        Output.line(try JSONOutput.encode(rows))
+    }
+}
+
+/// JSON for scripts: sorted keys, one document.
+enum JSONOutput {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

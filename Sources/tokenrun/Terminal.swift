@@ -1,0 +1,69 @@
+// Reading secrets from the controlling terminal with echo turned off. The
+// passphrase never passes through stdin of a pipeline or argv.
+import TokenrunKit
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+enum Terminal {
+    /// Whether a file descriptor is a terminal.
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// A prompt function for the key sources when a controlling terminal exists, else nil.
+    static func passphrasePrompt() -> (@Sendable (String) throws -> SecretBytes?)? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        close(fd)
+        return { prompt in try readSecret(prompt: prompt) }
+    }
+
+    /// Reads one line from /dev/tty without echo; nil when there is no terminal.
+    static func readSecret(prompt: String) throws -> SecretBytes? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var saved = termios()
+        let hasTermios = tcgetattr(fd, &saved) == 0
+        if hasTermios {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            silent.c_lflag |= tcflag_t(ICANON)
+            _ = tcsetattr(fd, TCSAFLUSH, &silent)
+        }
+        defer {
+            if hasTermios { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
+        }
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+            if line.count > 65536 { break }
+        }
+        _ = write(fd, "\n", 1)
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        guard !line.isEmpty else { return nil }
+        return try SecretBytes(consuming: &line)
+    }
+
+    /// Reads all of standard input, up to `limit` bytes.
+    static func readStandardInput(limit: Int) -> [UInt8]? {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+            if result.count > limit { return nil }
+        }
+        Sodium.zero(&chunk)
+        return result
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import TokenrunKit
+
+@main
+struct TokenrunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenrun",
+        abstract: "Run commands with fresh OAuth access tokens from a sealed vault.",
+        discussion: """
+            tokenrun keeps OAuth refresh tokens in a libsodium-sealed vault and hands \
+            access tokens to programs through environment variables or private files, \
+            as described by declarative profiles.
+
+            Files (XDG base directories):
+              profiles   $TOKENRUN_PROFILE_PATH, $XDG_CONFIG_HOME/tokenrun/profiles/NAME.toml, built-ins
+              vault      $XDG_DATA_HOME/tokenrun/vault (lock file beside it)
+              key file   $XDG_CONFIG_HOME/tokenrun/vault.key
+
+            The vault is unlocked by, in order: TOKENRUN_KEY_FILE, the systemd credential \
+            tokenrun-vault-key, TOKENRUN_PASSPHRASE / TOKENRUN_PASSPHRASE_FILE, the default \
+            key file, or a passphrase prompt on a terminal.
+
+            Exit status: 64 usage error; 75 temporary failure, retry later; 77 a new login \
+            is needed; 78 configuration (profile, vault, key, permissions).
+            """,
+        version: "0.1.0",
+        subcommands: [
+            ImportCommand.self, StatusCommand.self, ProfilesCommand.self, VaultCommand.self,
+        ]
+    )
+}
