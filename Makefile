@@ -3,18 +3,19 @@
 #   make release    optimised build with the Swift standard library linked statically
 #   make test       install what the tests need (see deps), build, run every test
 #   make install    install the release binary to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
+#   make demo       build, then walk through vault, import, status and profiles in a scratch home
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
 #   make profiles   re-embed profiles/*.toml into the binary's source after editing them
 #   make lint       swift format lint over Sources and Tests
 #   make clean      remove build output
-# The next issues add: demo, bench.
+# The next issues add: bench, and the main job with a local provider to demo.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SWIFT   ?= swift
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all build release test install deps profiles lint clean
+.PHONY: all build release test install deps demo profiles lint clean
 
 all: build
 
@@ -34,6 +35,9 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+demo: build
+	sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/tokenrun"
 
 install: release
 	install -d "$(DESTDIR)$(PREFIX)/bin"

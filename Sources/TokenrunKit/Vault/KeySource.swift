@@ -48,6 +48,11 @@ public enum KeySources {
     public static let environmentVariables = [
         "TOKENRUN_KEY_FILE", "TOKENRUN_PASSPHRASE", "TOKENRUN_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY",
     ]
+    /// `environment` without any variable that selects or carries key material.
+    public static func removingKeyVariables(from environment: [String: String]) -> [String: String] {
+        environment.filter { !environmentVariables.contains($0.key) }
+    }
+
     /// The systemd credential name.
     public static let credentialName = "tokenrun-vault-key"
     public static let keyLength = 32

@@ -46,7 +46,8 @@ struct SealedVaultTests {
         } catch {
             Issue.record("unexpected error type: \(error)")
         }
-        #expect(vaultBytes() == before, "the vault file changed")
+        let unchanged = vaultBytes() == before
+        #expect(unchanged, "the vault file changed")
     }
 
     @Test("a stored credential reads back whole, and the file holds no secret in the clear")
