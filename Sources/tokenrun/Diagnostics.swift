@@ -27,6 +27,8 @@ enum Diagnostics {
     }
 
     static func writeStderr(_ text: String) {
+        // Keep the order of stdout and stderr lines when both go to one place.
+        fflush(nil)  // all output streams; avoids touching the global `stdout`
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {

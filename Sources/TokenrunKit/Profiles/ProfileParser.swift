@@ -61,10 +61,23 @@ public enum ProfileParser {
 
         func checkKeys(_ table: TOMLTable, allowed: [String], prefix: String) throws(ProfileDiagnostic) {
             for entry in table.entries where !allowed.contains(entry.key) {
-                throw fail(
-                    entry.line, "unknown key \"\(prefix)\(entry.key)\"",
-                    hint: Suggestion.hint(for: entry.key, in: allowed))
+                throw fail(entry.line, "unknown key \"\(prefix)\(entry.key)\"", hint: hint(for: entry.key, allowed: allowed))
             }
+        }
+
+        /// The nearest key here; else the nearest key of another table, with where it belongs.
+        func hint(for key: String, allowed: [String]) -> String {
+            if let near = Suggestion.nearest(to: key, in: allowed) { return "did you mean \"\(near)\"?" }
+            let elsewhere: [(table: String, keys: [String])] = [
+                ("top level, before any [table]", ProfileParser.topKeys), ("[oauth]", ProfileParser.oauthKeys),
+                ("[refresh]", ProfileParser.refreshKeys), ("[[file]]", ProfileParser.fileKeys),
+            ]
+            for (table, keys) in elsewhere where keys != allowed {
+                if let near = Suggestion.nearest(to: key, in: keys) {
+                    return "did you mean \"\(near)\"? It belongs \(table.hasPrefix("top") ? "at the " : "under ")\(table)"
+                }
+            }
+            return "valid keys here: \(allowed.joined(separator: ", "))"
         }
 
         func string(_ entry: TOMLTable.Entry, _ path: String) throws(ProfileDiagnostic) -> Located<String> {

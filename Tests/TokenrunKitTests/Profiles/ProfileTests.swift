@@ -114,6 +114,8 @@ struct ProfileTests {
         let top = try #require(try diagnostic("[oath]\nclient_id = \"x\"\n"))
         #expect(top.line == 1)
         #expect(top.hint == "did you mean \"oauth\"?")
+        let misplaced = try #require(try diagnostic("token_endpont = \"https://a.example/t\"\n"))
+        #expect(misplaced.hint == "did you mean \"token_endpoint\"? It belongs under [oauth]")
         let far = try #require(try diagnostic("zzzzzzzz = 1\n"))
         #expect(far.hint?.contains("valid keys here: description") == true)
     }
