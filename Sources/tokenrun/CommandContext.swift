@@ -23,7 +23,8 @@ struct CommandContext {
         let (vault, created) = try vault.unlockOrCreate(keys, now: now)
         if created {
             Diagnostics.notice("created a new vault at \(paths.vault)")
-            Diagnostics.notice("its key is in \(keys.keyFileForNewVault): keep a copy somewhere safe; without it the vault cannot be opened")
+            Diagnostics.notice(
+                "its key is in \(keys.keyFileForNewVault): keep a copy somewhere safe; without it the vault cannot be opened")
         }
         return vault
     }

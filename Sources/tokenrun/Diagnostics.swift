@@ -6,9 +6,9 @@ import ArgumentParser
 import TokenrunKit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 enum Diagnostics {

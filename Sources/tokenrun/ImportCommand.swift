@@ -49,7 +49,8 @@ struct ImportCommand: ParsableCommand {
                 bytes = Array(lines.joined(separator: "\n").utf8)
             } else {
                 guard let read = Terminal.readStandardInput(limit: CredentialImport.inputLimit) else {
-                    throw TokenrunError.invalidCredentialInput("standard input is longer than \(CredentialImport.inputLimit) bytes; it should hold only the refresh token")
+                    throw TokenrunError.invalidCredentialInput(
+                        "standard input is longer than \(CredentialImport.inputLimit) bytes; it should hold only the refresh token")
                 }
                 bytes = read
             }

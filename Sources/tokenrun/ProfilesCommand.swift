@@ -43,9 +43,11 @@ struct ProfilesList: ParsableCommand {
                 Output.line(try JSONOutput.encode(rows))
                 return
             }
-            Output.table([["NAME", "SOURCE", "DESCRIPTION"]] + rows.map { row in
-                [row.name, row.source, row.error.map { "INVALID: \($0)" } ?? row.description ?? ""]
-            })
+            Output.table(
+                [["NAME", "SOURCE", "DESCRIPTION"]]
+                    + rows.map { row in
+                        [row.name, row.source, row.error.map { "INVALID: \($0)" } ?? row.description ?? ""]
+                    })
         }
     }
 }

@@ -3,9 +3,9 @@
 import TokenrunKit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 enum Terminal {

@@ -63,7 +63,8 @@ struct VaultInit: ParsableCommand {
             return try SecretBytes(utf8: value)
         }
         guard context.keys.prompt != nil else {
-            throw TokenrunError.passphraseUnavailable(reason: "not on a terminal, and neither TOKENRUN_PASSPHRASE_FILE nor TOKENRUN_PASSPHRASE is set")
+            throw TokenrunError.passphraseUnavailable(
+                reason: "not on a terminal, and neither TOKENRUN_PASSPHRASE_FILE nor TOKENRUN_PASSPHRASE is set")
         }
         guard let first = try Terminal.readSecret(prompt: "New vault passphrase: ") else {
             throw TokenrunError.passphraseUnavailable(reason: "an empty passphrase is not allowed")
@@ -99,7 +100,11 @@ struct VaultStatus: ParsableCommand {
             let context = CommandContext()
             guard let summary = try context.vault.summary() else {
                 if json {
-                    Output.line(try JSONOutput.encode(Report(path: context.paths.vault, exists: false, key_source: nil, credentials: 0, unlocks: false, created_at: nil)))
+                    Output.line(
+                        try JSONOutput.encode(
+                            Report(
+                                path: context.paths.vault, exists: false, key_source: nil, credentials: 0, unlocks: false, created_at: nil))
+                    )
                 } else {
                     Output.line("vault:        \(context.paths.vault) (not created yet)")
                     Output.line("create it with: tokenrun vault init   (or import a credential)")
@@ -113,10 +118,12 @@ struct VaultStatus: ParsableCommand {
                 unlockError = error
             }
             if json {
-                Output.line(try JSONOutput.encode(Report(
-                    path: summary.path, exists: true, key_source: summary.keySource.rawValue,
-                    credentials: summary.credentialCount, unlocks: unlockError == nil,
-                    created_at: Timestamp.iso8601(summary.createdAt))))
+                Output.line(
+                    try JSONOutput.encode(
+                        Report(
+                            path: summary.path, exists: true, key_source: summary.keySource.rawValue,
+                            credentials: summary.credentialCount, unlocks: unlockError == nil,
+                            created_at: Timestamp.iso8601(summary.createdAt))))
             } else {
                 Output.line("vault:        \(summary.path)")
                 Output.line("sealed with:  \(summary.keySource.phrase)")

@@ -30,7 +30,9 @@ struct ProfilesCLITests {
 
     @Test("profiles show prints the merged profile with the client secret masked")
     func show() {
-        box.writeProfile("mine", """
+        box.writeProfile(
+            "mine",
+            """
             extends = "gmail"
             username = "me@gmail.com"
             [oauth]

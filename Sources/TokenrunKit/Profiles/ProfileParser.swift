@@ -103,12 +103,16 @@ public enum ProfileParser {
                 case .unclosed: throw fail(line, "\(path): \"{{\" is never closed with \"}}\"")
                 case .empty: throw fail(line, "\(path): empty \"{{}}\"; name a variable")
                 case .badName(let name):
-                    throw fail(line, "\(path): \"{{\(name)}}\" is not a variable name", hint: "variables: \(Template.variables.joined(separator: ", "))")
+                    throw fail(
+                        line, "\(path): \"{{\(name)}}\" is not a variable name",
+                        hint: "variables: \(Template.variables.joined(separator: ", "))")
                 }
             }
             let known = Template.variables + [Template.refreshTokenVariable]
             for name in template.variableNames where !known.contains(name) {
-                throw fail(line, "\(path): unknown template variable \"{{\(name)}}\"", hint: Suggestion.hint(for: name, in: Template.variables, noun: "variable"))
+                throw fail(
+                    line, "\(path): unknown template variable \"{{\(name)}}\"",
+                    hint: Suggestion.hint(for: name, in: Template.variables, noun: "variable"))
             }
             return template
         }
@@ -176,7 +180,8 @@ public enum ProfileParser {
                             throw fail(entry.line, "oauth.scopes must be an array of strings, found an element of type \(item.typeName)")
                         }
                         guard !scope.isEmpty, !scope.contains(where: { $0 == " " || $0.isNewline }) else {
-                            throw fail(entry.line, "oauth.scopes: \"\(scope)\" is not a single scope (no spaces; list each scope separately)")
+                            throw fail(
+                                entry.line, "oauth.scopes: \"\(scope)\" is not a single scope (no spaces; list each scope separately)")
                         }
                         scopes.append(scope)
                     }
@@ -185,14 +190,17 @@ public enum ProfileParser {
                     let method = try string(entry, path)
                     let choices = ClientAuthMethod.allCases.map(\.rawValue)
                     guard choices.contains(method.value) else {
-                        throw fail(entry.line, "oauth.auth_method: \"\(method.value)\" is not one of \(choices.joined(separator: ", "))", hint: Suggestion.hint(for: method.value, in: choices, noun: "method"))
+                        throw fail(
+                            entry.line, "oauth.auth_method: \"\(method.value)\" is not one of \(choices.joined(separator: ", "))",
+                            hint: Suggestion.hint(for: method.value, in: choices, noun: "method"))
                     }
                     layer.authMethod = method
                 case "authorization_params":
                     let params = try table(entry, path)
                     for param in params.entries {
                         guard case .string(let value) = param.value else {
-                            throw fail(param.line, "oauth.authorization_params.\(param.key) must be a string, found \(param.value.typeName)")
+                            throw fail(
+                                param.line, "oauth.authorization_params.\(param.key) must be a string, found \(param.value.typeName)")
                         }
                         layer.authorizationParams[param.key] = Located(value: value, line: param.line)
                     }
@@ -212,7 +220,13 @@ public enum ProfileParser {
             }
             guard let seconds else {
                 let found: String
-                if case .string(let text) = entry.value { found = "\"\(text)\"" } else if case .integer(let n) = entry.value { found = "\(n)" } else { found = entry.value.typeName }
+                if case .string(let text) = entry.value {
+                    found = "\"\(text)\""
+                } else if case .integer(let n) = entry.value {
+                    found = "\(n)"
+                } else {
+                    found = entry.value.typeName
+                }
                 throw fail(entry.line, "refresh.window: expected \(DurationParser.expectation), found \(found)")
             }
             layer.window = Located(value: seconds, line: entry.line)
@@ -222,7 +236,9 @@ public enum ProfileParser {
             for entry in env.entries {
                 let path = "env.\(entry.key)"
                 guard ProfileParser.isValidVariableName(entry.key) else {
-                    throw fail(entry.line, "env: \"\(entry.key)\" is not an environment variable name (letters, digits and _, not starting with a digit)")
+                    throw fail(
+                        entry.line,
+                        "env: \"\(entry.key)\" is not an environment variable name (letters, digits and _, not starting with a digit)")
                 }
                 guard !KeySources.environmentVariables.contains(entry.key), entry.key != "TOKENRUN_PROFILE" else {
                     throw fail(entry.line, "env: \(entry.key) is reserved by tokenrun and cannot be set by a profile")
@@ -266,7 +282,10 @@ public enum ProfileParser {
                     }
                     name = value
                 }
-                files.append(.init(pathEnv: pathEnv.value, template: try template(text.value, line: templateEntry.line, "file.template"), name: name, line: table.line))
+                files.append(
+                    .init(
+                        pathEnv: pathEnv.value, template: try template(text.value, line: templateEntry.line, "file.template"), name: name,
+                        line: table.line))
             }
             layer.files = Located(value: files, line: entry.line)
         }

@@ -83,9 +83,10 @@ public struct ProfileStore: Sendable {
         var name = path.baseName
         if name.hasSuffix(".toml") { name.removeLast(5) }
         guard ProfileParser.isValidName(name) else {
-            throw TokenrunError.profileInvalid(ProfileDiagnostic(
-                file: path, line: nil, message: "\"\(name)\" is not a valid profile name",
-                hint: "name the file with letters, digits, . _ - and .toml, e.g. acme.toml"))
+            throw TokenrunError.profileInvalid(
+                ProfileDiagnostic(
+                    file: path, line: nil, message: "\"\(name)\" is not a valid profile name",
+                    hint: "name the file with letters, digits, . _ - and .toml, e.g. acme.toml"))
         }
         return try resolve(ProfileCandidate(name: name, file: path, rank: -1))
     }
@@ -111,9 +112,10 @@ public struct ProfileStore: Sendable {
                 if chain.contains(where: { $0.name == parent.value }) {
                     throw TokenrunError.profileCycle(chain.map(\.name) + [parent.value])
                 }
-                throw TokenrunError.profileInvalid(ProfileDiagnostic(
-                    file: layer.file, line: parent.line, message: "extends \"\(parent.value)\", but no such profile exists",
-                    hint: "tokenrun profiles list"))
+                throw TokenrunError.profileInvalid(
+                    ProfileDiagnostic(
+                        file: layer.file, line: parent.line, message: "extends \"\(parent.value)\", but no such profile exists",
+                        hint: "tokenrun profiles list"))
             }
             if chain.count > 32 { throw TokenrunError.profileCycle(chain.map(\.name)) }
             current = next
@@ -134,9 +136,10 @@ public struct ProfileStore: Sendable {
                 bytes = read
             } catch let error as SystemCallError {
                 if error.errno == 27 {
-                    throw TokenrunError.profileInvalid(ProfileDiagnostic(
-                        file: candidate.file, line: nil, message: "the file is over the 1 MiB limit for a profile",
-                        hint: "a profile is a short TOML file; check that \(candidate.file) is the file you meant"))
+                    throw TokenrunError.profileInvalid(
+                        ProfileDiagnostic(
+                            file: candidate.file, line: nil, message: "the file is over the 1 MiB limit for a profile",
+                            hint: "a profile is a short TOML file; check that \(candidate.file) is the file you meant"))
                 }
                 throw TokenrunError.fileSystem(error, what: "the profile")
             }
@@ -190,21 +193,24 @@ enum ProfileMerger {
             let hint = "set expose_refresh_token = true in the profile if the child really needs the refresh token"
             for binding in profile.env where binding.template.variableNames.contains(Template.refreshTokenVariable) {
                 let origin = envOrigins[binding.name]!
-                throw TokenrunError.profileInvalid(ProfileDiagnostic(
-                    file: origin.file, line: origin.line,
-                    message: "env.\(binding.name) uses {{refresh_token}}, which this profile does not expose", hint: hint))
+                throw TokenrunError.profileInvalid(
+                    ProfileDiagnostic(
+                        file: origin.file, line: origin.line,
+                        message: "env.\(binding.name) uses {{refresh_token}}, which this profile does not expose", hint: hint))
             }
             for (index, file) in profile.files.enumerated()
             where file.template.variableNames.contains(Template.refreshTokenVariable) {
-                throw TokenrunError.profileInvalid(ProfileDiagnostic(
-                    file: fileOrigins[index].file, line: fileOrigins[index].line,
-                    message: "[[file]] \(file.pathEnv) uses {{refresh_token}}, which this profile does not expose", hint: hint))
+                throw TokenrunError.profileInvalid(
+                    ProfileDiagnostic(
+                        file: fileOrigins[index].file, line: fileOrigins[index].line,
+                        message: "[[file]] \(file.pathEnv) uses {{refresh_token}}, which this profile does not expose", hint: hint))
             }
         }
         for (index, file) in profile.files.enumerated() where profile.env.contains(where: { $0.name == file.pathEnv }) {
-            throw TokenrunError.profileInvalid(ProfileDiagnostic(
-                file: fileOrigins[index].file, line: fileOrigins[index].line,
-                message: "file.path_env \(file.pathEnv) is also set in [env]; the child can only get one of them"))
+            throw TokenrunError.profileInvalid(
+                ProfileDiagnostic(
+                    file: fileOrigins[index].file, line: fileOrigins[index].line,
+                    message: "file.path_env \(file.pathEnv) is also set in [env]; the child can only get one of them"))
         }
         return profile
     }

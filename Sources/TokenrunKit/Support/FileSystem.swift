@@ -2,11 +2,11 @@
 // Everything tokenrun creates is 0600 (files) or 0700 (directories), whatever
 // the caller's umask; symbolic links are never followed for secret files.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed system call on a path.

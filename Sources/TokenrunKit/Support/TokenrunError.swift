@@ -106,7 +106,8 @@ extension TokenrunError {
         case .vaultVersionUnsupported(let path, let found, let supported):
             return "the vault \(path) has format version \(found), newer than this tokenrun reads (\(supported)); it was left untouched"
         case .recordMoved(let path, let storedAs, let sealedFor):
-            return "the vault \(path) holds a record under \"\(storedAs)\" that was sealed for \"\(sealedFor)\": it was moved or tampered with"
+            return
+                "the vault \(path) holds a record under \"\(storedAs)\" that was sealed for \"\(sealedFor)\": it was moved or tampered with"
         case .passphraseUnavailable(let reason):
             return "no passphrase: \(reason)"
         case .fileSystem(let error, let what):

@@ -27,14 +27,16 @@ public enum CredentialImport {
         var secret: SecretString?
         if expectClientSecret {
             guard lines.count >= 2 else {
-                throw TokenrunError.invalidCredentialInput("--client-secret-stdin expects the client secret on the second line of standard input")
+                throw TokenrunError.invalidCredentialInput(
+                    "--client-secret-stdin expects the client secret on the second line of standard input")
             }
             try check(lines[1], what: "client secret")
             secret = SecretString(lines[1])
         }
         guard lines.count <= (expectClientSecret ? 2 : 1) else {
             throw TokenrunError.invalidCredentialInput(
-                "standard input has \(lines.count) lines; expected only the refresh token\(expectClientSecret ? " and the client secret" : "")")
+                "standard input has \(lines.count) lines; expected only the refresh token\(expectClientSecret ? " and the client secret" : "")"
+            )
         }
         return Input(refreshToken: SecretString(token), clientSecret: secret)
     }

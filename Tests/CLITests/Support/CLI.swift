@@ -1,7 +1,7 @@
 // Runs the built `tokenrun` binary as a subprocess, in a new session (so it has
 // no controlling terminal), with an explicit environment and standard input.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Testing
 
@@ -78,11 +78,17 @@ final class CLISandbox: Sendable {
     /// Runs tokenrun with `arguments`; `stdin` is fed from a file.
     func run(_ arguments: [String], stdin: String = "", environment extra: [String: String] = [:]) -> CLIResult {
         let id = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let inPath = root + "/.in-\(id)", outPath = root + "/.out-\(id)", errPath = root + "/.err-\(id)"
+        let inPath = root + "/.in-\(id)"
+        let outPath = root + "/.out-\(id)"
+        let errPath = root + "/.err-\(id)"
         let fd = open(inPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         _ = stdin.withCString { Glibc.write(fd, $0, strlen($0)) }
         close(fd)
-        defer { unlink(inPath); unlink(outPath); unlink(errPath) }
+        defer {
+            unlink(inPath)
+            unlink(outPath)
+            unlink(errPath)
+        }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -138,9 +138,11 @@ struct ProfileTests {
         #expect(method.hint == "did you mean \"client_secret_basic\"?")
     }
 
-    @Test("durations accept seconds, units and integers", arguments: [
-        ("300s", 300), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), ("0", 0), ("45", 45),
-    ] as [(String, Int64)])
+    @Test(
+        "durations accept seconds, units and integers",
+        arguments: [
+            ("300s", 300), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), ("0", 0), ("45", 45),
+        ] as [(String, Int64)])
     func durations(text: String, seconds: Int64) throws {
         #expect(DurationParser.seconds(text) == seconds)
         try user("p", "[refresh]\nwindow = \"\(text)\"\n")
@@ -152,13 +154,15 @@ struct ProfileTests {
         #expect(DurationParser.seconds(text) == nil)
     }
 
-    @Test("token endpoints must be https except on loopback", arguments: [
-        ("https://auth.example.com/token", true), ("http://127.0.0.1:8080/token", true),
-        ("http://127.9.9.9/token", true), ("http://[::1]:9000/token", true), ("http://localhost:1/t", true),
-        ("http://auth.example.com/token", false), ("http://127.0.0.1.evil.example/t", false),
-        ("http://10.0.0.1/t", false), ("ftp://x.example/t", false), ("auth.example.com/token", false),
-        ("https://user:pw@auth.example.com/t", false),
-    ] as [(String, Bool)])
+    @Test(
+        "token endpoints must be https except on loopback",
+        arguments: [
+            ("https://auth.example.com/token", true), ("http://127.0.0.1:8080/token", true),
+            ("http://127.9.9.9/token", true), ("http://[::1]:9000/token", true), ("http://localhost:1/t", true),
+            ("http://auth.example.com/token", false), ("http://127.0.0.1.evil.example/t", false),
+            ("http://10.0.0.1/t", false), ("ftp://x.example/t", false), ("auth.example.com/token", false),
+            ("https://user:pw@auth.example.com/t", false),
+        ] as [(String, Bool)])
     func endpointScheme(url: String, accepted: Bool) throws {
         let found = try diagnostic("[oauth]\ntoken_endpoint = \"\(url)\"\n")
         #expect((found == nil) == accepted, "\(url): \(found?.message ?? "accepted")")
@@ -192,10 +196,13 @@ struct ProfileTests {
         #expect(try diagnostic("[env]\nTOKENRUN_KEY_FILE = \"x\"\n")?.message.contains("reserved") == true)
         #expect(try diagnostic("[[file]]\ntemplate = \"x\"\n")?.message.contains("needs path_env") == true)
         #expect(try diagnostic("[[file]]\npath_env = \"F\"\n")?.message.contains("needs template") == true)
-        let duplicate = try #require(try diagnostic("[[file]]\npath_env = \"F\"\ntemplate = \"a\"\n[[file]]\npath_env = \"F\"\ntemplate = \"b\"\n"))
+        let duplicate = try #require(
+            try diagnostic("[[file]]\npath_env = \"F\"\ntemplate = \"a\"\n[[file]]\npath_env = \"F\"\ntemplate = \"b\"\n"))
         #expect(duplicate.line == 5)
         #expect(duplicate.message.contains("already used by the [[file]] on line 2"))
-        #expect(try diagnostic("[env]\nF = \"x\"\n[[file]]\npath_env = \"F\"\ntemplate = \"b\"\n")?.message.contains("also set in [env]") == true)
+        #expect(
+            try diagnostic("[env]\nF = \"x\"\n[[file]]\npath_env = \"F\"\ntemplate = \"b\"\n")?.message.contains("also set in [env]")
+                == true)
         #expect(try diagnostic("[[file]]\npath_env = \"F\"\ntemplate = \"b\"\nname = \"../etc\"\n")?.line == 4)
         #expect(try diagnostic("[oauth]\nclient_secret_env = \"has space\"\n")?.line == 2)
         #expect(try diagnostic("[oauth]\nscopes = [\"a b\"]\n")?.message.contains("not a single scope") == true)
@@ -269,7 +276,10 @@ struct ProfileTests {
         #expect(try store(extra: ["TOKENRUN_PROFILE_PATH": dir.file("second")]).load("gmail").description == "from path 2")
         #expect(try store().load("gmail").description == "from user dir")
         #expect(try store(builtins: BuiltinProfiles.all).load("outlook").source == "built-in")
-        #expect(both.candidates(named: "gmail").map(\.sourceLabel) == [dir.file("first/gmail.toml"), dir.file("second/gmail.toml"), dir.file("config/tokenrun/profiles/gmail.toml"), "built-in"])
+        #expect(
+            both.candidates(named: "gmail").map(\.sourceLabel) == [
+                dir.file("first/gmail.toml"), dir.file("second/gmail.toml"), dir.file("config/tokenrun/profiles/gmail.toml"), "built-in",
+            ])
     }
 
     @Test("an unknown profile lists where it looked; a bad name is a usage error")
@@ -278,7 +288,10 @@ struct ProfileTests {
             _ = try store().load("nope")
             Issue.record("expected an error")
         } catch let error as TokenrunError {
-            guard case .profileNotFound("nope", let searched) = error else { Issue.record("\(error)"); return }
+            guard case .profileNotFound("nope", let searched) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(searched.contains(dir.file("config/tokenrun/profiles")))
             #expect(error.exitStatus == .configuration)
         }

@@ -65,7 +65,8 @@ struct SodiumTests {
         let salt = [UInt8](repeating: 7, count: PasswordHash.saltLength)
         let cost = PasswordHash.Cost.interactive
         func derive(_ text: String, _ salt: [UInt8]) throws -> SecretBytes {
-            try PasswordHash.deriveKey(passphrase: try SecretBytes(utf8: text), salt: salt, opsLimit: cost.opsLimit, memLimit: cost.memLimit)
+            try PasswordHash.deriveKey(
+                passphrase: try SecretBytes(utf8: text), salt: salt, opsLimit: cost.opsLimit, memLimit: cost.memLimit)
         }
         let a = try derive("correct horse", salt)
         #expect(a.count == 32)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 @testable import TokenrunKit
 
@@ -22,8 +22,10 @@ final class TemporaryDirectory {
 
     /// An environment whose XDG directories all live here.
     var environment: [String: String] {
-        ["HOME": path, "XDG_CONFIG_HOME": path + "/config", "XDG_DATA_HOME": path + "/data",
-         "XDG_STATE_HOME": path + "/state", "PATH": "/usr/bin:/bin"]
+        [
+            "HOME": path, "XDG_CONFIG_HOME": path + "/config", "XDG_DATA_HOME": path + "/data",
+            "XDG_STATE_HOME": path + "/state", "PATH": "/usr/bin:/bin",
+        ]
     }
 
     func write(_ name: String, _ text: String, mode: mode_t = 0o600) throws {

@@ -63,6 +63,8 @@ struct CredentialInputTests {
         #expect(TokenrunError.unsafePermissions(path: "/v", mode: 0o644, what: "the vault").summary.contains("0644"))
         #expect(TokenrunError.notLoggedIn(profile: "p").exitStatus == .reconsentNeeded)
         #expect(TokenrunError.profileInvalid(ProfileDiagnostic(file: "/f.toml", line: 3, message: "m")).summary == "/f.toml:3: m")
-        #expect(TokenrunError.fileSystem(SystemCallError(operation: "open", path: "/x/y", errno: 13), what: "the vault").summary.contains("Permission denied"))
+        #expect(
+            TokenrunError.fileSystem(SystemCallError(operation: "open", path: "/x/y", errno: 13), what: "the vault").summary.contains(
+                "Permission denied"))
     }
 }

@@ -3,7 +3,7 @@ import Testing
 @testable import TokenrunKit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("sealed vault")
@@ -188,7 +188,8 @@ struct SealedVaultTests {
     func forgedRecord() throws {
         let unlocked = try makeKeyFileVault()
         // An attacker who reads the public key can seal a record of their own...
-        let forged = try SealedBoxKeyPair.seal(try UnlockedVault.encode(credential("acme", refresh: "attacker")), to: unlocked.keyPair.publicKey)
+        let forged = try SealedBoxKeyPair.seal(
+            try UnlockedVault.encode(credential("acme", refresh: "attacker")), to: unlocked.keyPair.publicKey)
         var file = try VaultFile.parse(vaultBytes())
         file.header.records = [SealedRecord(profile: "acme", sealed: Data(forged).base64EncodedString())]
         // ...but cannot compute the MAC: reuse the old MAC line.
@@ -317,7 +318,11 @@ struct SealedVaultTests {
         var variables = env
         variables["TOKENRUN_PASSPHRASE"] = "x"
         expectUntouched({
-            if case .noKeySource(_, "a key file", let skipped) = $0 { skipped.contains { $0.contains("TOKENRUN_PASSPHRASE is set") } } else { false }
+            if case .noKeySource(_, "a key file", let skipped) = $0 {
+                skipped.contains { $0.contains("TOKENRUN_PASSPHRASE is set") }
+            } else {
+                false
+            }
         }) { _ = try vault.unlock(KeyEnvironment(variables: variables)) }
     }
 
