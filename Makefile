@@ -1,7 +1,7 @@
 # tokenrun — targets:
 #   make build      debug build
 #   make release    optimised build with the Swift standard library linked statically
-#   make test       install what the tests need (see deps), build, run every test
+#   make test       install what the tests need (see deps), lint, build, run every test
 #   make install    install the release binary to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
 #   make demo       build, then walk through vault, import, status and profiles in a scratch home
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
@@ -32,7 +32,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -16,8 +16,9 @@ out=Sources/TokenrunKit/Profiles/BuiltinProfiles.swift
     name=$(basename "$f" .toml)
     if grep -q '"""#' "$f"; then echo "embed-profiles: $f contains \"\"\"#" >&2; exit 1; fi
     printf '        "%s": #"""\n' "$name"
-    cat "$f"
-    printf '"""#,\n'
+    # Indented like the closing delimiter, which Swift strips again.
+    sed 's/^\(.\)/        \1/' "$f"
+    printf '        """#,\n'
   done
   echo "    ]"
   echo "}"

@@ -5,187 +5,187 @@
 public enum BuiltinProfiles {
     public static let all: [String: String] = [
         "generic": #"""
-# A template for any OAuth 2.0 provider. Copy it to
-# $XDG_CONFIG_HOME/tokenrun/profiles/NAME.toml (the file name is the profile
-# name) and replace the example values. Every key is shown; all but
-# token_endpoint and client_id are optional.
-description = "Template: copy and fill in for any OAuth 2.0 provider"
-# username = "me@example.com"     # the account; used by {{username}} and {{xoauth2}}
-# extends = "google"              # inherit everything from another profile
-# expose_refresh_token = false    # allow {{refresh_token}} in templates (rarely wise)
+        # A template for any OAuth 2.0 provider. Copy it to
+        # $XDG_CONFIG_HOME/tokenrun/profiles/NAME.toml (the file name is the profile
+        # name) and replace the example values. Every key is shown; all but
+        # token_endpoint and client_id are optional.
+        description = "Template: copy and fill in for any OAuth 2.0 provider"
+        # username = "me@example.com"     # the account; used by {{username}} and {{xoauth2}}
+        # extends = "google"              # inherit everything from another profile
+        # expose_refresh_token = false    # allow {{refresh_token}} in templates (rarely wise)
 
-[oauth]
-# Token endpoints must be https, except on loopback addresses (127.0.0.1, ::1, localhost).
-token_endpoint = "https://auth.example.com/oauth/token"
-authorization_endpoint = "https://auth.example.com/oauth/authorize"
-# device_authorization_endpoint = "https://auth.example.com/oauth/device"
-# revocation_endpoint = "https://auth.example.com/oauth/revoke"
-client_id = "replace-with-your-client-id"
-# client_secret = "…"             # or client_secret_env = "VAR", or store it in the vault
-# auth_method = "client_secret_basic"   # or "client_secret_post", or "none" for public clients
-scopes = ["offline_access"]
+        [oauth]
+        # Token endpoints must be https, except on loopback addresses (127.0.0.1, ::1, localhost).
+        token_endpoint = "https://auth.example.com/oauth/token"
+        authorization_endpoint = "https://auth.example.com/oauth/authorize"
+        # device_authorization_endpoint = "https://auth.example.com/oauth/device"
+        # revocation_endpoint = "https://auth.example.com/oauth/revoke"
+        client_id = "replace-with-your-client-id"
+        # client_secret = "…"             # or client_secret_env = "VAR", or store it in the vault
+        # auth_method = "client_secret_basic"   # or "client_secret_post", or "none" for public clients
+        scopes = ["offline_access"]
 
-# [oauth.authorization_params]    # extra parameters for the authorization request
-# access_type = "offline"
+        # [oauth.authorization_params]    # extra parameters for the authorization request
+        # access_type = "offline"
 
-[refresh]
-window = "5m"                     # refresh when the token expires within this: "300s", "5m", "1h" or seconds
+        [refresh]
+        window = "5m"                     # refresh when the token expires within this: "300s", "5m", "1h" or seconds
 
-[env]                             # variables for the child; templates may use
-                                  # {{access_token}} {{token_type}} {{expires_at}} {{expires_in}} {{scope}}
-                                  # {{id_token}} {{client_id}} {{username}} {{xoauth2}}
-ACCESS_TOKEN = "{{access_token}}"
+        [env]                             # variables for the child; templates may use
+                                          # {{access_token}} {{token_type}} {{expires_at}} {{expires_in}} {{scope}}
+                                          # {{id_token}} {{client_id}} {{username}} {{xoauth2}}
+        ACCESS_TOKEN = "{{access_token}}"
 
-# [[file]]                        # a private 0600 file; the child finds its path in path_env
-# path_env = "ACCESS_TOKEN_FILE"
-# template = "{{access_token}}"
-"""#,
+        # [[file]]                        # a private 0600 file; the child finds its path in path_env
+        # path_env = "ACCESS_TOKEN_FILE"
+        # template = "{{access_token}}"
+        """#,
         "github": #"""
-# GitHub user-to-server tokens from a GitHub App (expiring tokens with refresh
-# tokens) or an OAuth App.
-#
-# You must supply your own app: create a GitHub App at
-# https://github.com/settings/apps with "Expire user authorization tokens"
-# and device flow enabled, then write:
-#
-#     # $XDG_CONFIG_HOME/tokenrun/profiles/github.toml
-#     extends = "github"
-#     [oauth]
-#     client_id = "Iv1.0123456789abcdef"
-#
-# GitHub has no standard revocation endpoint; revoke grants in its settings.
-description = "GitHub API and git over HTTPS (set your own client_id)"
+        # GitHub user-to-server tokens from a GitHub App (expiring tokens with refresh
+        # tokens) or an OAuth App.
+        #
+        # You must supply your own app: create a GitHub App at
+        # https://github.com/settings/apps with "Expire user authorization tokens"
+        # and device flow enabled, then write:
+        #
+        #     # $XDG_CONFIG_HOME/tokenrun/profiles/github.toml
+        #     extends = "github"
+        #     [oauth]
+        #     client_id = "Iv1.0123456789abcdef"
+        #
+        # GitHub has no standard revocation endpoint; revoke grants in its settings.
+        description = "GitHub API and git over HTTPS (set your own client_id)"
 
-[oauth]
-authorization_endpoint = "https://github.com/login/oauth/authorize"
-token_endpoint = "https://github.com/login/oauth/access_token"
-device_authorization_endpoint = "https://github.com/login/device/code"
-auth_method = "client_secret_post"
-scopes = ["repo", "read:org"]
+        [oauth]
+        authorization_endpoint = "https://github.com/login/oauth/authorize"
+        token_endpoint = "https://github.com/login/oauth/access_token"
+        device_authorization_endpoint = "https://github.com/login/device/code"
+        auth_method = "client_secret_post"
+        scopes = ["repo", "read:org"]
 
-[refresh]
-window = "10m"
+        [refresh]
+        window = "10m"
 
-[env]
-GITHUB_TOKEN = "{{access_token}}"
-GH_TOKEN = "{{access_token}}"
-"""#,
+        [env]
+        GITHUB_TOKEN = "{{access_token}}"
+        GH_TOKEN = "{{access_token}}"
+        """#,
         "gmail": #"""
-# Gmail over IMAP/SMTP (XOAUTH2) and the Gmail API, on top of the google profile.
-#
-# You must supply your own OAuth client (see the google profile) and your
-# address, for XOAUTH2:
-#
-#     # $XDG_CONFIG_HOME/tokenrun/profiles/gmail.toml
-#     extends = "gmail"
-#     username = "you@gmail.com"
-#     [oauth]
-#     client_id = "1234-abc.apps.googleusercontent.com"
-#     client_secret_env = "GOOGLE_CLIENT_SECRET"
-#
-# https://mail.google.com/ is the one scope IMAP and SMTP accept.
-extends = "google"
-description = "Gmail: IMAP, SMTP (XOAUTH2) and the Gmail API"
+        # Gmail over IMAP/SMTP (XOAUTH2) and the Gmail API, on top of the google profile.
+        #
+        # You must supply your own OAuth client (see the google profile) and your
+        # address, for XOAUTH2:
+        #
+        #     # $XDG_CONFIG_HOME/tokenrun/profiles/gmail.toml
+        #     extends = "gmail"
+        #     username = "you@gmail.com"
+        #     [oauth]
+        #     client_id = "1234-abc.apps.googleusercontent.com"
+        #     client_secret_env = "GOOGLE_CLIENT_SECRET"
+        #
+        # https://mail.google.com/ is the one scope IMAP and SMTP accept.
+        extends = "google"
+        description = "Gmail: IMAP, SMTP (XOAUTH2) and the Gmail API"
 
-[oauth]
-scopes = ["https://mail.google.com/"]
+        [oauth]
+        scopes = ["https://mail.google.com/"]
 
-[env]
-GMAIL_ACCESS_TOKEN = "{{access_token}}"
-"""#,
+        [env]
+        GMAIL_ACCESS_TOKEN = "{{access_token}}"
+        """#,
         "google": #"""
-# Google OAuth 2.0 (accounts.google.com), the base for gmail and other Google APIs.
-#
-# You must supply your own OAuth client: create one of type "Desktop app" at
-# https://console.cloud.google.com/apis/credentials, then write
-# $XDG_CONFIG_HOME/tokenrun/profiles/google.toml (or a new name) with:
-#
-#     extends = "google"
-#     [oauth]
-#     client_id = "1234-abc.apps.googleusercontent.com"
-#     client_secret_env = "GOOGLE_CLIENT_SECRET"   # or client_secret = "…", or store it in the vault
-#     scopes = ["openid", "email", "https://www.googleapis.com/auth/drive.readonly"]
-#
-# Google returns a refresh token only with access_type=offline, and issues a
-# new one on re-consent only with prompt=consent: both are set below.
-description = "Google APIs (set your own client_id; add the scopes you need)"
+        # Google OAuth 2.0 (accounts.google.com), the base for gmail and other Google APIs.
+        #
+        # You must supply your own OAuth client: create one of type "Desktop app" at
+        # https://console.cloud.google.com/apis/credentials, then write
+        # $XDG_CONFIG_HOME/tokenrun/profiles/google.toml (or a new name) with:
+        #
+        #     extends = "google"
+        #     [oauth]
+        #     client_id = "1234-abc.apps.googleusercontent.com"
+        #     client_secret_env = "GOOGLE_CLIENT_SECRET"   # or client_secret = "…", or store it in the vault
+        #     scopes = ["openid", "email", "https://www.googleapis.com/auth/drive.readonly"]
+        #
+        # Google returns a refresh token only with access_type=offline, and issues a
+        # new one on re-consent only with prompt=consent: both are set below.
+        description = "Google APIs (set your own client_id; add the scopes you need)"
 
-[oauth]
-authorization_endpoint = "https://accounts.google.com/o/oauth2/v2/auth"
-token_endpoint = "https://oauth2.googleapis.com/token"
-device_authorization_endpoint = "https://oauth2.googleapis.com/device/code"
-revocation_endpoint = "https://oauth2.googleapis.com/revoke"
-auth_method = "client_secret_post"
-scopes = ["openid", "email"]
+        [oauth]
+        authorization_endpoint = "https://accounts.google.com/o/oauth2/v2/auth"
+        token_endpoint = "https://oauth2.googleapis.com/token"
+        device_authorization_endpoint = "https://oauth2.googleapis.com/device/code"
+        revocation_endpoint = "https://oauth2.googleapis.com/revoke"
+        auth_method = "client_secret_post"
+        scopes = ["openid", "email"]
 
-[oauth.authorization_params]
-access_type = "offline"
-prompt = "consent"
+        [oauth.authorization_params]
+        access_type = "offline"
+        prompt = "consent"
 
-[refresh]
-window = "5m"
+        [refresh]
+        window = "5m"
 
-[env]
-GOOGLE_OAUTH_ACCESS_TOKEN = "{{access_token}}"
-"""#,
+        [env]
+        GOOGLE_OAUTH_ACCESS_TOKEN = "{{access_token}}"
+        """#,
         "microsoft": #"""
-# Microsoft identity platform (Entra ID / Azure AD, personal and work accounts),
-# the base for outlook and Microsoft Graph.
-#
-# You must supply your own app registration: register an application at
-# https://entra.microsoft.com (App registrations), allow public client flows,
-# add the redirect URI http://localhost, then write:
-#
-#     # $XDG_CONFIG_HOME/tokenrun/profiles/microsoft.toml
-#     extends = "microsoft"
-#     [oauth]
-#     client_id = "00000000-0000-0000-0000-000000000000"
-#
-# For one tenant only, replace "common" in the endpoints with your tenant id.
-# Microsoft returns a refresh token only when offline_access is among the
-# scopes; keep it when you change them. Sending mail through Graph needs
-# Mail.ReadWrite beside Mail.Send.
-description = "Microsoft Graph (set your own client_id)"
+        # Microsoft identity platform (Entra ID / Azure AD, personal and work accounts),
+        # the base for outlook and Microsoft Graph.
+        #
+        # You must supply your own app registration: register an application at
+        # https://entra.microsoft.com (App registrations), allow public client flows,
+        # add the redirect URI http://localhost, then write:
+        #
+        #     # $XDG_CONFIG_HOME/tokenrun/profiles/microsoft.toml
+        #     extends = "microsoft"
+        #     [oauth]
+        #     client_id = "00000000-0000-0000-0000-000000000000"
+        #
+        # For one tenant only, replace "common" in the endpoints with your tenant id.
+        # Microsoft returns a refresh token only when offline_access is among the
+        # scopes; keep it when you change them. Sending mail through Graph needs
+        # Mail.ReadWrite beside Mail.Send.
+        description = "Microsoft Graph (set your own client_id)"
 
-[oauth]
-authorization_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
-token_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
-device_authorization_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode"
-auth_method = "none"
-scopes = ["offline_access", "https://graph.microsoft.com/User.Read"]
+        [oauth]
+        authorization_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
+        token_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+        device_authorization_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode"
+        auth_method = "none"
+        scopes = ["offline_access", "https://graph.microsoft.com/User.Read"]
 
-[refresh]
-window = "5m"
+        [refresh]
+        window = "5m"
 
-[env]
-MS_GRAPH_ACCESS_TOKEN = "{{access_token}}"
-"""#,
+        [env]
+        MS_GRAPH_ACCESS_TOKEN = "{{access_token}}"
+        """#,
         "outlook": #"""
-# Outlook.com and Microsoft 365 mail over IMAP and SMTP (XOAUTH2), on top of
-# the microsoft profile.
-#
-# You must supply your own app registration (see the microsoft profile) with
-# the IMAP.AccessAsUser.All and SMTP.Send delegated permissions, and your address:
-#
-#     # $XDG_CONFIG_HOME/tokenrun/profiles/outlook.toml
-#     extends = "outlook"
-#     username = "you@outlook.com"
-#     [oauth]
-#     client_id = "00000000-0000-0000-0000-000000000000"
-#
-# offline_access must stay among the scopes, or Microsoft returns no refresh token.
-extends = "microsoft"
-description = "Outlook / Microsoft 365 mail: IMAP and SMTP (XOAUTH2)"
+        # Outlook.com and Microsoft 365 mail over IMAP and SMTP (XOAUTH2), on top of
+        # the microsoft profile.
+        #
+        # You must supply your own app registration (see the microsoft profile) with
+        # the IMAP.AccessAsUser.All and SMTP.Send delegated permissions, and your address:
+        #
+        #     # $XDG_CONFIG_HOME/tokenrun/profiles/outlook.toml
+        #     extends = "outlook"
+        #     username = "you@outlook.com"
+        #     [oauth]
+        #     client_id = "00000000-0000-0000-0000-000000000000"
+        #
+        # offline_access must stay among the scopes, or Microsoft returns no refresh token.
+        extends = "microsoft"
+        description = "Outlook / Microsoft 365 mail: IMAP and SMTP (XOAUTH2)"
 
-[oauth]
-scopes = [
-    "offline_access",
-    "https://outlook.office.com/IMAP.AccessAsUser.All",
-    "https://outlook.office.com/SMTP.Send",
-]
+        [oauth]
+        scopes = [
+            "offline_access",
+            "https://outlook.office.com/IMAP.AccessAsUser.All",
+            "https://outlook.office.com/SMTP.Send",
+        ]
 
-[env]
-OUTLOOK_ACCESS_TOKEN = "{{access_token}}"
-"""#,
+        [env]
+        OUTLOOK_ACCESS_TOKEN = "{{access_token}}"
+        """#,
     ]
 }
