@@ -18,6 +18,21 @@ struct CommandContext {
 
     var now: Int64 { ProcessEnvironment.now() }
 
+    var audit: AuditTrail { AuditTrail(path: paths.auditTrail) }
+
+    var tokens: TokenService { TokenService(profiles: profiles, vault: vault, keys: keys, audit: audit) }
+
+    /// Appends to the audit trail; a failure is a warning, never a failed launch.
+    func record(_ record: AuditRecord) {
+        do {
+            try audit.append(record)
+        } catch let error as TokenrunError {
+            Diagnostics.warning("audit trail not written: \(error.summary)")
+        } catch {
+            Diagnostics.warning("audit trail not written: \(error)")
+        }
+    }
+
     /// Unlocks the vault, creating a key-file vault first when none exists (and saying so on stderr).
     func unlockOrCreateVault() throws -> UnlockedVault {
         let (vault, created) = try vault.unlockOrCreate(keys, now: now)

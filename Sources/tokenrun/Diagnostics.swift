@@ -44,7 +44,7 @@ enum Diagnostics {
             try body()
         } catch let error as TokenrunError {
             report(error)
-            throw ExitCode(error.exitStatus.rawValue)
+            throw ExitCode(error.exitCode)
         }
     }
 }

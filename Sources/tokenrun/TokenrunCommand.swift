@@ -25,7 +25,9 @@ struct TokenrunCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ImportCommand.self, StatusCommand.self, ProfilesCommand.self, VaultCommand.self,
-        ]
+            RunCommand.self, GetCommand.self, ExportCommand.self, StatusCommand.self, ImportCommand.self,
+            LogCommand.self, ProfilesCommand.self, VaultCommand.self,
+        ],
+        defaultSubcommand: RunCommand.self
     )
 }

@@ -53,9 +53,19 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case fileSystem(SystemCallError, what: String)
     case crypto(String)
 
-    // Credentials
+    // Credentials and refreshing
     case invalidCredentialInput(String)
     case notLoggedIn(profile: String)
+    case profileIncomplete(profile: String, missing: String)
+    case refreshTokenDead(profile: String, reason: String)
+    case providerUnavailable(profile: String, reason: String, attempts: Int)
+    case clientRejected(profile: String, clientID: String, detail: String?)
+    case refreshRefused(profile: String, reason: String)
+
+    // Launching
+    case commandNotFound(String)
+    case commandNotExecutable(String, reason: String)
+    case unsafeEnvironmentValue(variable: String, profile: String)
 }
 
 extension TokenrunError {
@@ -63,8 +73,18 @@ extension TokenrunError {
     public var exitStatus: ExitStatus {
         switch self {
         case .usage, .invalidCredentialInput: .usage
-        case .notLoggedIn: .reconsentNeeded
+        case .notLoggedIn, .refreshTokenDead: .reconsentNeeded
+        case .providerUnavailable: .temporaryFailure
         default: .configuration
+        }
+    }
+
+    /// The process exit code: 126/127 for a command that cannot run, as a shell does.
+    public var exitCode: Int32 {
+        switch self {
+        case .commandNotFound: 127
+        case .commandNotExecutable: 126
+        default: exitStatus.rawValue
         }
     }
 
@@ -118,6 +138,22 @@ extension TokenrunError {
             return message
         case .notLoggedIn(let profile):
             return "no credential is stored for profile \"\(profile)\""
+        case .profileIncomplete(let profile, let missing):
+            return "profile \"\(profile)\" cannot refresh: it lacks \(missing)"
+        case .refreshTokenDead(let profile, let reason):
+            return "the refresh token of \"\(profile)\" is dead: \(reason); retrying will not help"
+        case .providerUnavailable(let profile, let reason, let attempts):
+            return "cannot refresh \"\(profile)\" now and its access token has expired: \(reason) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+        case .clientRejected(let profile, let clientID, let detail):
+            return "the provider rejected client \"\(clientID)\" of profile \"\(profile)\" (invalid_client)\(detail.map { ": \($0)" } ?? ""); the client id or secret is wrong or was rotated"
+        case .refreshRefused(let profile, let reason):
+            return "the provider refused to refresh \"\(profile)\": \(reason)"
+        case .commandNotFound(let name):
+            return "\(name): command not found"
+        case .commandNotExecutable(let name, let reason):
+            return "\(name): cannot execute: \(reason)"
+        case .unsafeEnvironmentValue(let variable, let profile):
+            return "the value for \(variable) (profile \"\(profile)\") contains a NUL byte and cannot be put in an environment variable"
         }
     }
 
@@ -174,8 +210,22 @@ extension TokenrunError {
             return ["check that libsodium is installed correctly (apt-get install libsodium23)"]
         case .invalidCredentialInput:
             return []
-        case .notLoggedIn(let profile):
+        case .notLoggedIn(let profile), .refreshTokenDead(let profile, _):
             return ["tokenrun login -p \(profile)", "or: tokenrun import -p \(profile) --refresh-token-stdin < token-file"]
+        case .profileIncomplete(let profile, _):
+            return ["tokenrun profiles show \(profile)"]
+        case .providerUnavailable:
+            return ["this is temporary: retry later (exit status 75)"]
+        case .clientRejected(let profile, _, _):
+            return ["fix oauth.client_id / the client secret of profile \(profile), then: tokenrun login -p \(profile)"]
+        case .refreshRefused(let profile, _):
+            return ["check the scopes and client of profile \(profile) (tokenrun profiles show \(profile)), then: tokenrun login -p \(profile)"]
+        case .commandNotFound:
+            return ["check the command's name and PATH"]
+        case .commandNotExecutable(let name, _):
+            return ["check that \(name) is a program you may execute (chmod +x)"]
+        case .unsafeEnvironmentValue(_, let profile):
+            return ["use a [[file]] for this value in profile \(profile), or fix the profile's username"]
         }
     }
 

@@ -58,6 +58,8 @@ public struct Credential: Sendable, Equatable, Codable {
     public var lastError: String?
     /// When this record was last written, in seconds since 1970.
     public var updatedAt: Int64
+    /// The token endpoint's clock minus ours at the last refresh, in seconds.
+    public var clockSkew: Int64?
 
     public init(
         profile: String, refreshToken: SecretString? = nil, accessToken: SecretString? = nil,
@@ -92,6 +94,7 @@ public struct Credential: Sendable, Equatable, Codable {
         case state
         case lastError = "last_error"
         case updatedAt = "updated_at"
+        case clockSkew = "clock_skew"
     }
 }
 

@@ -250,14 +250,7 @@ public final class UnlockedVault: Sendable {
 
     /// Stores `credential`, replacing any record for the same profile.
     public func store(_ credential: Credential) throws {
-        let plaintext = try Self.encode(credential)
-        let sealed = try crypto { try keyPair.seal(plaintext) }
-        let record = SealedRecord(profile: credential.profile, sealed: Data(sealed).base64EncodedString())
-        try modify { records in
-            records.removeAll { $0.profile == credential.profile }
-            records.append(record)
-            return true
-        }
+        try updateCredential(for: credential.profile) { _ in credential }
     }
 
     /// Removes the record for `profile`; false when there was none.
@@ -273,9 +266,34 @@ public final class UnlockedVault: Sendable {
         return removed
     }
 
+    /// Under the exclusive lock: re-reads the record for `profile`, lets `change`
+    /// decide what to store (nil: leave it as it is), and writes it in the same
+    /// locked step. Returns what `change` returned. This is the single-flight
+    /// primitive: a concurrent caller waits here and then sees the new record.
+    @discardableResult
+    public func updateCredential(for profile: String, _ change: (Credential?) throws -> Credential?) throws -> Credential? {
+        var result: Credential?
+        try modify { records in
+            let current = try records.first { $0.profile == profile }.map(open)
+            guard let next = try change(current) else {
+                result = current
+                return false
+            }
+            result = next
+            if next == current { return false }
+            precondition(next.profile == profile, "a record must stay under its own profile name")
+            let plaintext = try Self.encode(next)
+            let sealed = try crypto { try keyPair.seal(plaintext) }
+            records.removeAll { $0.profile == profile }
+            records.append(SealedRecord(profile: profile, sealed: Data(sealed).base64EncodedString()))
+            return true
+        }
+        return result
+    }
+
     /// Re-reads and re-verifies the vault under the exclusive lock, lets `change`
-    /// edit the records, and writes the result. Throws (writing nothing) if the
-    /// current file does not verify.
+    /// edit the records, and writes the result when it returns true. Throws
+    /// (writing nothing) if the current file does not verify.
     private func modify(_ change: (inout [SealedRecord]) throws -> Bool) throws {
         let vault = SealedVault(storage: storage)
         try storage.update { current in

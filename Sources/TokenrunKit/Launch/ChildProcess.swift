@@ -1,0 +1,107 @@
+// Spawning and waiting for the child. tokenrun stays the parent so it can pass
+// the exit status back, audit it and remove the private files.
+//
+// Signals: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH
+// are blocked in tokenrun (every thread, before any is started) and collected
+// with sigwaitinfo; each is relayed to the child exactly once. A signal the
+// terminal driver sent (si_code SI_KERNEL: Ctrl-C, Ctrl-\, a resize, a hangup)
+// already reached the child, which shares tokenrun's process group, so it is
+// not relayed again. The child starts with an empty mask and default handlers.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the child ended.
+public enum ChildExit: Sendable, Equatable {
+    case exited(Int32)
+    case signaled(Int32)
+
+    /// The status a shell would report: the code, or 128+N for signal N.
+    public var shellStatus: Int32 {
+        switch self {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
+        }
+    }
+}
+
+/// Runs one child process to completion, relaying signals.
+public enum ChildProcess {
+    public static let relayedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
+    static let siKernel: Int32 = 0x80
+
+    static func signalSet(_ signals: [Int32]) -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        return set
+    }
+
+    /// Blocks the relayed signals and SIGCHLD in the calling thread; threads started later inherit it.
+    /// Call first thing in a command that will launch a child.
+    public static func blockSignals() {
+        var set = signalSet(relayedSignals + [SIGCHLD])
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// A terminating signal that arrived before the child was started (SIGINT, SIGTERM, SIGHUP, SIGQUIT).
+    public static func pendingTerminationSignal() -> Int32? {
+        var pending = sigset_t()
+        sigpending(&pending)
+        return [SIGINT, SIGTERM, SIGHUP, SIGQUIT].first { sigismember(&pending, $0) == 1 }
+    }
+
+    /// Spawns `arguments` (searched in PATH) with `environment`, relays signals, and waits.
+    public static func run(_ arguments: [String], environment: [String: String]) throws -> ChildExit {
+        precondition(!arguments.isEmpty)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = signalSet(relayedSignals + [SIGCHLD, SIGPIPE])
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], nil, &attributes, argv, envp)
+        switch spawned {
+        case 0: break
+        case ENOENT, ENOTDIR: throw TokenrunError.commandNotFound(arguments[0])
+        default: throw TokenrunError.commandNotExecutable(arguments[0], reason: String(cString: strerror(spawned)))
+        }
+        return wait(for: pid)
+    }
+
+    /// Collects signals until the child has exited.
+    static func wait(for pid: pid_t) -> ChildExit {
+        var set = signalSet(relayedSignals + [SIGCHLD])
+        while true {
+            if let exit = reap(pid) { return exit }
+            var info = siginfo_t()
+            let signal = sigwaitinfo(&set, &info)
+            if signal < 0 { continue }  // EINTR
+            if signal == SIGCHLD { continue }
+            if info.si_code == siKernel { continue }  // from the terminal: the child has it already
+            kill(pid, signal)
+        }
+    }
+
+    /// The child's exit, if it has exited.
+    static func reap(_ pid: pid_t) -> ChildExit? {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        guard result == pid else { return nil }
+        let low = status & 0x7f
+        if low == 0 { return .exited((status >> 8) & 0xff) }
+        if low != 0x7f { return .signaled(low) }
+        return nil
+    }
+}

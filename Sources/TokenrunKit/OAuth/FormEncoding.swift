@@ -1,0 +1,32 @@
+import FoundationEssentials
+
+/// `application/x-www-form-urlencoded` bodies and HTTP Basic client credentials.
+public enum FormEncoding {
+    /// Percent-encodes everything but RFC 3986 unreserved characters.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+
+    /// `a=1&b=2`, in the given order.
+    public static func encode(_ fields: [(String, String)]) -> String {
+        fields.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    }
+
+    /// The `Authorization: Basic …` value of RFC 6749 §2.3.1 (id and secret form-encoded first).
+    public static func basicAuthorization(clientID: String, secret: String) -> String {
+        let pair = "\(escape(clientID)):\(escape(secret))"
+        return "Basic " + Data(pair.utf8).base64EncodedString()
+    }
+}

@@ -1,0 +1,51 @@
+// The HTTP transport over AsyncHTTPClient (SwiftNIO, BoringSSL): TLS with the
+// system's trust store, no redirects, no decompression, a connect timeout, a
+// total deadline and a cap on the response body. One client per call, shut
+// down before returning, so no event-loop thread outlives a refresh.
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+/// `HTTPTransport` over AsyncHTTPClient.
+public struct NIOHTTPTransport: HTTPTransport {
+    public init() {}
+
+    public func post(_ request: HTTPRequest, limits: TransportLimits) throws(TransportError) -> HTTPResponse {
+        let configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(Int64(limits.connectTimeout * 1000)), read: .milliseconds(Int64(limits.totalTimeout * 1000))),
+            decompression: .disabled)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { try? client.syncShutdown() }
+        do {
+            var headers = HTTPHeaders()
+            for (name, value) in request.headers { headers.add(name: name, value: value) }
+            let outgoing = try HTTPClient.Request(url: request.url, method: .POST, headers: headers, body: .bytes(request.body))
+            let accumulator = ResponseAccumulator(request: outgoing, maxBodySize: limits.maxResponseBytes)
+            let deadline = NIODeadline.now() + .milliseconds(Int64(limits.totalTimeout * 1000))
+            let response = try client.execute(request: outgoing, delegate: accumulator, deadline: deadline).wait()
+            var body: [UInt8] = []
+            if let buffer = response.body { body = Array(buffer.readableBytesView) }
+            return HTTPResponse(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: body)
+        } catch let error as ResponseAccumulator.ResponseTooBigError {
+            throw .responseTooLarge(limit: error.maxBodySize)
+        } catch let error as HTTPClientError {
+            switch error {
+            case .connectTimeout: throw .timedOut("no connection within \(Int(limits.connectTimeout)) s")
+            case .readTimeout, .deadlineExceeded: throw .timedOut("no complete answer within \(Int(limits.totalTimeout)) s")
+            case .remoteConnectionClosed: throw .failed("the server closed the connection without answering")
+            default: throw .failed("\(error)")
+            }
+        } catch {
+            let text = "\(error)"
+            if text.contains("connect") || text.contains("Connection refused") || text.contains("NIOConnectionError") {
+                throw .connectFailed(Self.shorten(text))
+            }
+            throw .failed(Self.shorten(text))
+        }
+    }
+
+    static func shorten(_ text: String) -> String {
+        text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+}

@@ -1,0 +1,186 @@
+// The refresh_token grant (RFC 6749 §6) and the reading of token responses.
+// Client authentication: client_secret_basic, client_secret_post, or none for
+// public clients. The refresh token and client secret go only into the POST
+// body or Authorization header: never into the URL, a log or an error.
+
+/// A successful token response.
+public struct TokenGrant: Sendable, Equatable {
+    public var accessToken: SecretString
+    public var tokenType: String
+    /// Lifetime in seconds, when the provider said.
+    public var expiresIn: Int64?
+    /// A new refresh token, when the provider rotated it.
+    public var refreshToken: SecretString?
+    public var scope: String?
+    public var idToken: SecretString?
+}
+
+/// What the response said besides the grant: the server's clock.
+public struct TokenExchange: Sendable {
+    public var grant: TokenGrant
+    /// Server time minus local time at arrival, from the `Date` header.
+    public var clockSkew: Int64?
+    /// Local time when the response arrived.
+    public var receivedAt: Int64
+}
+
+/// The client's identity at the token endpoint.
+public struct ClientCredentials: Sendable {
+    public var clientID: String
+    public var secret: SecretString?
+    public var method: ClientAuthMethod
+
+    public init(clientID: String, secret: SecretString?, method: ClientAuthMethod?) {
+        self.clientID = clientID
+        self.secret = secret
+        self.method = method ?? (secret == nil ? .none : .clientSecretBasic)
+    }
+}
+
+/// Talks to one token endpoint.
+public struct TokenEndpoint: Sendable {
+    public let url: String
+    public let transport: any HTTPTransport
+    public var limits = TransportLimits()
+    public var clock: @Sendable () -> Int64 = { ProcessEnvironment.now() }
+
+    public init(url: String, transport: any HTTPTransport) {
+        self.url = url
+        self.transport = transport
+    }
+
+    /// Exchanges a refresh token for a new access token.
+    public func refresh(_ refreshToken: SecretString, client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
+        var fields = [("grant_type", "refresh_token"), ("refresh_token", refreshToken.value)]
+        var headers = [
+            ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
+            ("User-Agent", "tokenrun/0.1"),
+        ]
+        switch client.method {
+        case .clientSecretBasic:
+            guard let secret = client.secret else { throw .invalidClient(description: "no client secret is configured for client_secret_basic") }
+            headers.append(("Authorization", FormEncoding.basicAuthorization(clientID: client.clientID, secret: secret.value)))
+        case .clientSecretPost:
+            fields.append(("client_id", client.clientID))
+            if let secret = client.secret { fields.append(("client_secret", secret.value)) }
+        case .none:
+            fields.append(("client_id", client.clientID))
+        }
+        let request = HTTPRequest(url: url, headers: headers, body: Array(FormEncoding.encode(fields).utf8))
+        let response: HTTPResponse
+        do {
+            response = try transport.post(request, limits: limits)
+        } catch {
+            switch error {
+            case .connectFailed(let why): throw .transient(reason: "cannot reach the token endpoint \(url): \(why)", retryAfter: nil)
+            case .timedOut(let why): throw .transient(reason: "the token endpoint \(url) timed out: \(why)", retryAfter: nil)
+            case .responseTooLarge(let limit): throw .unreadable(reason: "the token endpoint's answer is larger than \(limit / 1024) KiB; check token_endpoint")
+            case .failed(let why): throw .transient(reason: "the request to \(url) failed: \(why)", retryAfter: nil)
+            }
+        }
+        let now = clock()
+        let grant = try Self.interpret(response, url: url)
+        let skew = response.header("Date").flatMap(HTTPDate.parse).map { $0 - now }
+        return TokenExchange(grant: grant, clockSkew: skew, receivedAt: now)
+    }
+
+    /// Classifies a token endpoint response (pure; unit-tested on its own).
+    public static func interpret(_ response: HTTPResponse, url: String) throws(TokenEndpointError) -> TokenGrant {
+        let status = response.status
+        let contentType = response.header("Content-Type") ?? "no content type"
+        let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0) }
+        if (300..<400).contains(status) {
+            throw .unreadable(reason: "the token endpoint \(url) redirected (HTTP \(status)) to \(response.header("Location") ?? "nowhere"); token requests are not redirected: check token_endpoint")
+        }
+        if status == 429 || status == 408 || status >= 500 {
+            throw .transient(reason: "the token endpoint answered HTTP \(status)\(retryAfter.map { " (Retry-After: \($0) s)" } ?? "")", retryAfter: retryAfter)
+        }
+        guard let json = JSONValue.parse(response.body) else {
+            throw .unreadable(reason: describeNonJSON(response, status: status, contentType: contentType, url: url))
+        }
+        guard case .object(let object) = json else {
+            throw .unreadable(reason: "the token endpoint answered HTTP \(status) with JSON \(json.typeName), not an object")
+        }
+        if case .string(let code)? = object["error"] {
+            let description: String? = if case .string(let text)? = object["error_description"] { sanitize(text) } else { nil }
+            switch code {
+            case "invalid_grant": throw .invalidGrant(description: description)
+            case "invalid_client", "unauthorized": throw .invalidClient(description: description)
+            case "invalid_scope": throw .invalidScope(description: description)
+            case "unauthorized_client": throw .unauthorizedClient(description: description)
+            case "unsupported_grant_type": throw .unsupportedGrantType(description: description)
+            case "expired_token": throw .expiredToken(description: description)
+            case "temporarily_unavailable", "server_error", "slow_down":
+                throw .transient(reason: "the token endpoint answered \(code)", retryAfter: retryAfter)
+            default: throw .other(code: sanitize(code), description: description, status: status)
+            }
+        }
+        guard (200..<300).contains(status) else {
+            if status == 401 { throw .invalidClient(description: nil) }
+            throw .unreadable(reason: "the token endpoint answered HTTP \(status) with JSON that is neither a token nor an OAuth error")
+        }
+        return try grant(from: object, status: status)
+    }
+
+    static func grant(from object: [String: JSONValue], status: Int) throws(TokenEndpointError) -> TokenGrant {
+        func token(_ key: String, required: Bool) throws(TokenEndpointError) -> SecretString? {
+            switch object[key] {
+            case .string(let value)?:
+                guard !value.isEmpty else { throw .unreadable(reason: "the token response's \(key) is empty") }
+                guard !value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7f }) else {
+                    throw .unreadable(reason: "the token response's \(key) contains spaces or control characters")
+                }
+                return SecretString(value)
+            case nil, .null?:
+                if required { throw .unreadable(reason: "the token response (HTTP \(status)) has no \(key)") }
+                return nil
+            case let other?:
+                throw .unreadable(reason: "the token response's \(key) is \(other.typeName), not a string")
+            }
+        }
+        let access = try token("access_token", required: true)!
+        let refresh = try token("refresh_token", required: false)
+        let idToken = try token("id_token", required: false)
+        var tokenType = "Bearer"
+        switch object["token_type"] {
+        case .string(let value)?: tokenType = value.lowercased() == "bearer" ? "Bearer" : sanitize(value)
+        case nil, .null?: break
+        case let other?: throw .unreadable(reason: "the token response's token_type is \(other.typeName), not a string")
+        }
+        var expiresIn: Int64?
+        switch object["expires_in"] {
+        case .number(let value)?: expiresIn = value.isFinite ? Int64(exactly: value.rounded(.down)) : nil
+            if expiresIn == nil { throw .unreadable(reason: "the token response's expires_in is not a whole number") }
+        case .string(let text)?:
+            guard let value = Int64(text) else { throw .unreadable(reason: "the token response's expires_in (\"\(sanitize(text))\") is not a number") }
+            expiresIn = value
+        case nil, .null?: break
+        case let other?: throw .unreadable(reason: "the token response's expires_in is \(other.typeName), not a number")
+        }
+        if let value = expiresIn, value <= 0 || value > 10 * 366 * 86400 {
+            throw .unreadable(reason: "the token response's expires_in (\(value)) is not a plausible lifetime")
+        }
+        var scope: String?
+        if case .string(let value)? = object["scope"] { scope = value }
+        return TokenGrant(accessToken: access, tokenType: tokenType, expiresIn: expiresIn, refreshToken: refresh, scope: scope, idToken: idToken)
+    }
+
+    /// "HTTP 200, text/html: <html><head><title>Sign in to Wi-Fi…" — only for bodies that are not JSON.
+    static func describeNonJSON(_ response: HTTPResponse, status: Int, contentType: String, url: String) -> String {
+        let body = response.body
+        if body.isEmpty { return "the token endpoint answered HTTP \(status) (\(contentType)) with an empty body" }
+        let first = body.first(where: { $0 != 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09 })
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            return "the token endpoint answered HTTP \(status) with malformed or truncated JSON (\(body.count) bytes, \(contentType))"
+        }
+        let excerpt = sanitize(String(decoding: body.prefix(80), as: UTF8.self))
+        let kind = contentType.lowercased().contains("html") ? "an HTML page" : "something that is not JSON"
+        return "the token endpoint answered HTTP \(status) with \(kind) (\(contentType)): \"\(excerpt)\"; a proxy, captive portal or wrong token_endpoint (\(url))?"
+    }
+
+    /// Keeps provider text printable and short.
+    static func sanitize(_ text: String) -> String {
+        let cleaned = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : Character($0) })
+        return cleaned.count > 200 ? String(cleaned.prefix(200)) + "…" : cleaned
+    }
+}

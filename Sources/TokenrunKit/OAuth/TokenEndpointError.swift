@@ -1,0 +1,72 @@
+// How the token endpoint's answers are classified (DESIGN.md §1, RFC 6749
+// §5.2). Descriptions from the provider are shown to the user; bodies are only
+// quoted when they are not JSON, so a malformed token response is never echoed
+// (it might hold a token).
+
+/// A failed exchange with the token endpoint.
+public enum TokenEndpointError: Error, Sendable, Equatable {
+    /// The refresh token (or code) is dead: revoked, expired, rotated away, or the password changed.
+    case invalidGrant(description: String?)
+    /// The client id or secret was rejected.
+    case invalidClient(description: String?)
+    case invalidScope(description: String?)
+    case unauthorizedClient(description: String?)
+    case unsupportedGrantType(description: String?)
+    /// The refresh token (or device code) timed out.
+    case expiredToken(description: String?)
+    /// Another RFC 6749 error code.
+    case other(code: String, description: String?, status: Int)
+    /// Network trouble, a timeout, 5xx or 429: worth retrying.
+    case transient(reason: String, retryAfter: Int?)
+    /// An answer that is not an OAuth token response (HTML, malformed JSON, a redirect).
+    case unreadable(reason: String)
+
+    /// The class name recorded in the audit trail.
+    public var errorClass: String {
+        switch self {
+        case .invalidGrant: "invalid_grant"
+        case .invalidClient: "invalid_client"
+        case .invalidScope: "invalid_scope"
+        case .unauthorizedClient: "unauthorized_client"
+        case .unsupportedGrantType: "unsupported_grant_type"
+        case .expiredToken: "expired_token"
+        case .other(let code, _, _): code
+        case .transient: "transient"
+        case .unreadable: "unreadable"
+        }
+    }
+
+    /// Whether the refresh token is dead, so only a new login helps.
+    public var refreshTokenIsDead: Bool {
+        switch self {
+        case .invalidGrant, .expiredToken: true
+        default: false
+        }
+    }
+
+    /// Whether retrying later may succeed.
+    public var isTransient: Bool {
+        switch self {
+        case .transient, .unreadable: true
+        default: false
+        }
+    }
+
+    /// One line for messages.
+    public var explanation: String {
+        func with(_ text: String, _ description: String?) -> String {
+            description.map { "\(text) (the provider says: \($0))" } ?? text
+        }
+        switch self {
+        case .invalidGrant(let d): return with("the provider rejected the refresh token (invalid_grant)", d)
+        case .invalidClient(let d): return with("the provider rejected the client credentials (invalid_client)", d)
+        case .invalidScope(let d): return with("the provider refused the requested scopes (invalid_scope)", d)
+        case .unauthorizedClient(let d): return with("this client may not use the refresh_token grant (unauthorized_client)", d)
+        case .unsupportedGrantType(let d): return with("the provider does not support the refresh_token grant here (unsupported_grant_type)", d)
+        case .expiredToken(let d): return with("the refresh token has expired (expired_token)", d)
+        case .other(let code, let d, let status): return with("the token endpoint answered HTTP \(status) with error \"\(code)\"", d)
+        case .transient(let reason, _): return reason
+        case .unreadable(let reason): return reason
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// When to refresh (issue 3 §2): when the access token expires within the
+// profile's window, but never while more than half of its issued lifetime is
+// left — so a 10-minute token with a 5-minute window is not refreshed on every
+// call — unless --min-ttl asks for more remaining life than the token has.
+// Pure arithmetic on the stored record: deciding touches no network code.
+
+/// Decides whether a stored access token is fresh enough.
+public struct RefreshPolicy: Sendable, Equatable {
+    /// Refresh when fewer seconds than this are left.
+    public var window: Int64
+    /// Seconds of life the caller needs, from --min-ttl.
+    public var minTTL: Int64?
+
+    public init(window: Int64, minTTL: Int64? = nil) {
+        self.window = window
+        self.minTTL = minTTL
+    }
+
+    /// True when `credential` needs a refresh at `now`.
+    public func needsRefresh(_ credential: Credential, now: Int64) -> Bool {
+        guard credential.accessToken != nil, let expiresAt = credential.expiresAt else { return true }
+        let remaining = expiresAt - now
+        if remaining <= 0 { return true }
+        if let minTTL, remaining < minTTL { return true }
+        if let issuedAt = credential.issuedAt, expiresAt > issuedAt, remaining * 2 > expiresAt - issuedAt { return false }
+        return remaining <= window
+    }
+}

@@ -1,0 +1,54 @@
+// The read path shared by run, get and export: resolve the profiles, unlock the
+// vault, and get a usable access token for each (refreshing through the
+// single-flight Refresher), recording refreshes in the audit trail.
+
+/// Usable credentials for a set of profiles.
+public struct TokenService: Sendable {
+    public let profiles: ProfileStore
+    public let vault: SealedVault
+    public let keys: KeyEnvironment
+    public let audit: AuditTrail
+    public var transport: @Sendable () -> any HTTPTransport = { NIOHTTPTransport() }
+
+    public init(profiles: ProfileStore, vault: SealedVault, keys: KeyEnvironment, audit: AuditTrail) {
+        self.profiles = profiles
+        self.vault = vault
+        self.keys = keys
+        self.audit = audit
+    }
+
+    /// The result for one launch: what to inject, and warnings for stderr.
+    public struct Result: Sendable {
+        public var injections: [Injection]
+        public var warnings: [String]
+        public var outcomes: [String: RefreshOutcome]
+    }
+
+    /// Loads every profile first (so a typo fails before any network), then refreshes each as needed.
+    public func usable(_ names: [String], minTTL: Int64?) throws -> Result {
+        let loaded = try names.map { try profiles.load($0) }
+        if try vault.summary() == nil { throw TokenrunError.notLoggedIn(profile: names[0]) }
+        let unlocked = try vault.unlock(keys)
+        var refresher = Refresher(vault: unlocked, transport: transport)
+        refresher.environment = keys.variables
+        let trail = audit
+        refresher.onAttempt = { attempt in
+            var record = AuditRecord(event: "refresh", profiles: [attempt.profile])
+            record.outcome = attempt.outcome
+            record.errorClass = attempt.errorClass
+            record.latencyMs = attempt.latencyMs
+            record.rotated = attempt.rotated
+            record.attempts = attempt.attempts
+            try? trail.append(record)
+        }
+        var result = Result(injections: [], warnings: [], outcomes: [:])
+        for profile in loaded {
+            let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
+            let (credential, outcome, warnings) = try refresher.usableCredential(for: profile, policy: policy)
+            result.injections.append(Injection(profile: profile, credential: credential))
+            result.warnings += warnings
+            result.outcomes[profile.name] = outcome
+        }
+        return result
+    }
+}

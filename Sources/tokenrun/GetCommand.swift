@@ -1,0 +1,68 @@
+import ArgumentParser
+import TokenrunKit
+
+struct GetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Print one value of a profile's credential, refreshing first if needed.",
+        discussion: """
+            For programs that ask for a token on demand: msmtp `passwordeval`, mbsync \
+            `PassCmd`, curl -H "Authorization: Bearer $(tokenrun get -p NAME)".
+
+            Fields: access_token (default), token_type, expires_at (seconds since 1970), \
+            expires_in (seconds left), status, scope, xoauth2 (the SASL XOAUTH2 string \
+            for IMAP/SMTP, from the profile's username and the token).
+            """
+    )
+
+    enum Field: String, ExpressibleByArgument, CaseIterable {
+        case accessToken = "access_token", tokenType = "token_type", expiresAt = "expires_at", expiresIn = "expires_in"
+        case status, scope, xoauth2
+    }
+
+    @Option(name: .shortAndLong, help: "The profile.")
+    var profile: String
+
+    @Option(help: "The value to print: \(Field.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var field: Field = .accessToken
+
+    @OptionGroup var ttl: MinTTLOption
+
+    @Flag(help: "Print every field as a JSON object.")
+    var json = false
+
+    struct JSONResult: Encodable {
+        let profile: String
+        let access_token: String
+        let token_type: String
+        let expires_at: Int64?
+        let expires_in: Int64?
+        let status: String
+        let scope: String
+    }
+
+    func run() throws {
+        try Diagnostics.run {
+            let context = CommandContext()
+            let ready = try context.tokens.usable([profile], minTTL: ttl.seconds)
+            for warning in ready.warnings { Diagnostics.warning(warning) }
+            let injection = ready.injections[0]
+            let now = context.now
+            let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: now)
+            var record = AuditRecord(event: "get", profiles: [profile])
+            record.detail = json ? "json" : field.rawValue
+            context.record(record)
+            if json {
+                Output.line(try JSONOutput.encode(GetCommand.JSONResult(
+                    profile: profile, access_token: values["access_token"] ?? "", token_type: values["token_type"] ?? "Bearer",
+                    expires_at: injection.credential.expiresAt, expires_in: injection.credential.expiresAt.map { max(0, $0 - now) },
+                    status: injection.credential.state.rawValue, scope: values["scope"] ?? "")))
+                return
+            }
+            switch field {
+            case .status: Output.line(injection.credential.state.rawValue)
+            default: Output.line(values[field.rawValue] ?? "")
+            }
+        }
+    }
+}

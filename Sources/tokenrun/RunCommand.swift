@@ -1,0 +1,101 @@
+import ArgumentParser
+import TokenrunKit
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command with fresh access tokens in its environment (the default command).",
+        discussion: """
+            tokenrun -p gmail -- python sync.py
+
+            Refreshes each profile's access token if it is inside its refresh window \
+            (or shorter-lived than --min-ttl), renders the profile's [env] into the \
+            command's environment and writes each [[file]] (mode 600) into a private \
+            directory that is removed when the command ends. The command also gets \
+            TOKENRUN_PROFILE and TOKENRUN_EXPIRES_AT (seconds since 1970); key-source \
+            variables (TOKENRUN_KEY_FILE, TOKENRUN_PASSPHRASE, …) are removed.
+
+            Exit status: the command's own (128+N if signal N killed it); 127/126 if it \
+            cannot be found/executed; 75 provider unavailable and the token expired \
+            (retry later); 77 the refresh token is dead (tokenrun login -p NAME); 78 \
+            configuration.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "A profile to inject (repeatable).")
+    var profile: [String] = []
+
+    @OptionGroup var ttl: MinTTLOption
+
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        guard !profile.isEmpty else { throw ValidationError("name at least one profile: tokenrun -p NAME -- COMMAND") }
+        guard !command.isEmpty else { throw ValidationError("give the command to run after --: tokenrun -p \(profile[0]) -- COMMAND") }
+    }
+
+    func run() throws {
+        // Before anything can start a thread, so every thread inherits the mask.
+        ChildProcess.blockSignals()
+        try Diagnostics.run {
+            let context = CommandContext()
+            let ready = try context.tokens.usable(profile, minTTL: ttl.seconds)
+            for warning in ready.warnings { Diagnostics.warning(warning) }
+
+            var files: PrivateFiles?
+            defer { files?.remove() }
+            var filePaths: [String: [String: String]] = [:]
+            let now = context.now
+            for injection in ready.injections where !injection.profile.files.isEmpty {
+                if files == nil { files = try PrivateFiles(base: PrivateFiles.base(paths: context.paths)) }
+                let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: now)
+                for (index, file) in injection.profile.files.enumerated() {
+                    let name = file.name ?? (injection.profile.files.count == 1 ? "\(injection.profile.name).token" : "\(injection.profile.name)-\(index + 1).token")
+                    filePaths[injection.profile.name, default: [:]][file.pathEnv] = try files!.write(name: name, contents: file.template.render(values))
+                }
+            }
+            let environment = try ChildEnvironment.build(
+                inherited: context.environment, injections: ready.injections, filePaths: filePaths, now: now)
+
+            if let signal = ChildProcess.pendingTerminationSignal() {
+                throw ExitCode(128 + signal)
+            }
+            var launch = AuditRecord(event: "launch", profiles: profile)
+            launch.command = command[0].baseName
+            context.record(launch)
+            let started = Refresher.monotonicMilliseconds()
+            let exit: ChildExit
+            do {
+                exit = try ChildProcess.run(command, environment: environment)
+            } catch let error as TokenrunError {
+                var failed = AuditRecord(event: "exit", profiles: profile)
+                failed.command = command[0].baseName
+                failed.status = error.exitCode
+                failed.detail = error.summary
+                context.record(failed)
+                throw error
+            }
+            files?.remove()
+            var ended = AuditRecord(event: "exit", profiles: profile)
+            ended.command = command[0].baseName
+            ended.durationMs = Int(Refresher.monotonicMilliseconds() - started)
+            switch exit {
+            case .exited(let code): ended.status = code
+            case .signaled(let signal):
+                ended.signal = signal
+                ended.status = 128 + signal
+            }
+            context.record(ended)
+            if exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
+        }
+    }
+}
+
+extension String {
+    /// The last path component.
+    var baseName: String {
+        guard let slash = lastIndex(of: "/") else { return self }
+        return String(self[index(after: slash)...])
+    }
+}
