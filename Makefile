@@ -11,6 +11,8 @@
 # The next issues add: bench, and the main job with a local provider to demo.
 
 PREFIX  ?= /usr/local
+VENV    := .venv-test
+PYREQ   := Tests/Provider/requirements.txt
 DESTDIR ?=
 SWIFT   ?= swift
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -26,15 +28,26 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev pkg-config >/dev/null; \
 	fi
 
+# The end-to-end tests' OAuth provider (Authlib) runs from this virtual environment.
+$(VENV)/.installed: $(PYREQ)
+	@if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then \
+		echo "make: installing python3-venv (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null; \
+	fi
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(PYREQ)
+	touch $@
+
 build: deps
 	$(SWIFT) build
 
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-test: deps lint
+test: deps lint $(VENV)/.installed
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	TOKENRUN_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" $(SWIFT) test --skip-build
 
 demo: build
 	sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/tokenrun"
@@ -50,4 +63,4 @@ lint:
 	$(SWIFT) format lint --recursive --strict Sources Tests Package.swift
 
 clean:
-	rm -rf .build
+	rm -rf .build $(VENV)

@@ -36,9 +36,18 @@ let package = Package(
             name: "TokenrunKitTests",
             dependencies: ["TokenrunKit"]
         ),
+        // Helpers shared by the test targets: running the built binary, the test provider.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TokenrunKit"]
+            dependencies: ["TestSupport"]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -57,6 +57,9 @@ struct ImportCommand: ParsableCommand {
             let input = try CredentialImport.parse(bytes, expectClientSecret: clientSecretStdin)
             let vault = try context.unlockOrCreateVault()
             let replaced = try CredentialImport.store(input, profile: profile, in: vault, now: context.now)
+            var record = AuditRecord(event: "import", profiles: [profile])
+            record.outcome = replaced ? "replaced" : "stored"
+            context.record(record)
             Output.line(
                 "\(replaced ? "replaced the credential" : "stored a refresh token") for profile \(profile)"
                     + (input.clientSecret != nil ? " (with its client secret)" : ""))

@@ -1,0 +1,61 @@
+// One provider, one sandbox and one profile "demo" per test.
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class EndToEnd: @unchecked Sendable {
+    let box = CLISandbox()
+    let provider: TestProvider
+    var python: String { TestProvider.python }
+    var child: String { TestProvider.childScript }
+
+    /// `oauth` lines are added to the demo profile's [oauth] table; `extra` after it.
+    init(oauth: String = "client_id = \"tokenrun-test\"\nclient_secret = \"test-secret\"", extra: String = "") throws {
+        provider = try TestProvider(in: box)
+        box.writeProfile("demo", """
+            description = "end-to-end demo"
+            username = "alice@example.com"
+            [oauth]
+            token_endpoint = "\(provider.tokenEndpoint)"
+            \(oauth)
+            scopes = ["api.read", "offline_access"]
+            [env]
+            TOKEN = "{{access_token}}"
+            \(extra)
+            """)
+    }
+
+    /// Seeds a grant at the provider and imports its refresh token.
+    @discardableResult
+    func login(client: String = "tokenrun-test", accessExpiresIn: Int = 0) throws -> TestProvider.Seed {
+        let seed = try provider.seed(client: client, accessExpiresIn: accessExpiresIn)
+        let result = box.run(["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token + "\n")
+        precondition(result.status == 0, result.all)
+        return seed
+    }
+
+    /// `tokenrun [flags] -p demo -- python child.py --url URL [childArgs]`.
+    func launch(_ childArgs: [String] = [], flags: [String] = [], environment: [String: String] = [:]) -> CLIResult {
+        box.run(flags + ["-p", "demo", "--", python, child, "--url", provider.url] + childArgs, environment: environment)
+    }
+
+    func startLaunch(_ childArgs: [String] = []) -> RunningProcess {
+        box.start(["-p", "demo", "--", python, child, "--url", provider.url] + childArgs)
+    }
+
+    var audit: String { box.read(box.auditPath) ?? "" }
+
+    /// Every directory left under the runtime dir.
+    var leftoverRunDirectories: [String] {
+        guard let dir = opendir(box.runtimeDir) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+            if name.hasPrefix("run-") { names.append(name) }
+        }
+        return names
+    }
+}
