@@ -3,12 +3,12 @@
 #   make release    optimised build with the Swift standard library linked statically
 #   make test       install what the tests need (see deps), lint, build, run every test
 #   make install    install the release binary to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
-#   make demo       build, then walk through vault, import, status and profiles in a scratch home
+#   make demo       build, start the local demo provider, run the main job against it, show status and log
+#   make bench      release build; median warm-launch time of tokenrun -p demo -- true beside true
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
 #   make profiles   re-embed profiles/*.toml into the binary's source after editing them
 #   make lint       swift format lint over Sources and Tests
 #   make clean      remove build output
-# The next issues add: bench, and the main job with a local provider to demo.
 
 PREFIX  ?= /usr/local
 VENV    := .venv-test
@@ -17,7 +17,7 @@ DESTDIR ?=
 SWIFT   ?= swift
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all build release test install deps demo profiles lint clean
+.PHONY: all build release test install deps demo bench profiles lint clean
 
 all: build
 
@@ -49,8 +49,11 @@ test: deps lint $(VENV)/.installed
 	$(SWIFT) build --build-tests
 	TOKENRUN_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" $(SWIFT) test --skip-build
 
-demo: build
-	sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/tokenrun"
+demo: build $(VENV)/.installed
+	sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
+
+bench: release $(VENV)/.installed
+	"$(CURDIR)/$(VENV)/bin/python" scripts/bench.py "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
 
 install: release
 	install -d "$(DESTDIR)$(PREFIX)/bin"
