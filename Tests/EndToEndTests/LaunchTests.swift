@@ -153,6 +153,27 @@ struct LaunchTests {
         #expect(try pub.provider.stats().last_token_request?.auth_method == "none")
     }
 
+    @Test("a NUL byte in a value meant for the environment is refused with exit 78 before anything runs")
+    func nulValue() throws {
+        let e = try EndToEnd()
+        e.box.writeProfile("nul", """
+            username = "a\\u0000b"
+            [oauth]
+            token_endpoint = "\(e.provider.tokenEndpoint)"
+            client_id = "tokenrun-test"
+            client_secret = "test-secret"
+            [env]
+            WHO = "{{username}}"
+            """)
+        let seed = try e.provider.seed()
+        #expect(e.box.run(["import", "-p", "nul", "--refresh-token-stdin"], stdin: seed.refresh_token).status == 0)
+        let result = e.box.run(["-p", "nul", "--", "/bin/sh", "-c", "echo ran"])
+        #expect(result.status == 78, "\(result.all)")
+        #expect(result.stderr.contains("WHO"))
+        #expect(result.stderr.contains("NUL"))
+        #expect(!result.stdout.contains("ran"))
+    }
+
     @Test("a client secret sealed in the vault by import is used")
     func vaultClientSecret() throws {
         let e = try EndToEnd(oauth: "client_id = \"tokenrun-test\"")

@@ -35,7 +35,7 @@ public struct Refresher: Sendable {
 
     /// A credential whose access token satisfies `policy`, and how it was obtained.
     public func usableCredential(for profile: Profile, policy: RefreshPolicy) throws -> (Credential, RefreshOutcome, warnings: [String]) {
-        guard let stored = try vault.credential(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
+        guard let stored = try vault.credentialAsUnlocked(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
         try Self.failFast(stored, profile: profile)
         if !policy.needsRefresh(stored, now: clock()) { return (stored, .fresh, []) }
 

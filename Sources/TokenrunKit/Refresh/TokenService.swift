@@ -27,8 +27,12 @@ public struct TokenService: Sendable {
     /// Loads every profile first (so a typo fails before any network), then refreshes each as needed.
     public func usable(_ names: [String], minTTL: Int64?) throws -> Result {
         let loaded = try names.map { try profiles.load($0) }
-        if try vault.summary() == nil { throw TokenrunError.notLoggedIn(profile: names[0]) }
-        let unlocked = try vault.unlock(keys)
+        let unlocked: UnlockedVault
+        do {
+            unlocked = try vault.unlock(keys)
+        } catch TokenrunError.vaultNotFound {
+            throw TokenrunError.notLoggedIn(profile: names[0])
+        }
         var refresher = Refresher(vault: unlocked, transport: transport)
         refresher.environment = keys.variables
         let trail = audit

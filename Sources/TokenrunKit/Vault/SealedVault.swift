@@ -240,6 +240,15 @@ public final class UnlockedVault: Sendable {
         return try file.header.records.map(open)
     }
 
+    /// The credential as it was when the vault was unlocked, without reading the
+    /// file again; nil when it had none, and then the file is read again (it may
+    /// have been stored since). The warm path decides "still fresh" from this;
+    /// any change happens under the lock from a fresh read.
+    public func credentialAsUnlocked(for profile: String) throws -> Credential? {
+        if let record = header.records.first(where: { $0.profile == profile }) { return try open(record) }
+        return try credential(for: profile)
+    }
+
     /// The credential stored for `profile`, or nil.
     public func credential(for profile: String) throws -> Credential? {
         guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
