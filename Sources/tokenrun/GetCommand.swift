@@ -16,7 +16,10 @@ struct GetCommand: ParsableCommand {
     )
 
     enum Field: String, ExpressibleByArgument, CaseIterable {
-        case accessToken = "access_token", tokenType = "token_type", expiresAt = "expires_at", expiresIn = "expires_in"
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresAt = "expires_at"
+        case expiresIn = "expires_in"
         case status, scope, xoauth2
     }
 
@@ -53,10 +56,12 @@ struct GetCommand: ParsableCommand {
             record.detail = json ? "json" : field.rawValue
             context.record(record)
             if json {
-                Output.line(try JSONOutput.encode(GetCommand.JSONResult(
-                    profile: profile, access_token: values["access_token"] ?? "", token_type: values["token_type"] ?? "Bearer",
-                    expires_at: injection.credential.expiresAt, expires_in: injection.credential.expiresAt.map { max(0, $0 - now) },
-                    status: injection.credential.state.rawValue, scope: values["scope"] ?? "")))
+                Output.line(
+                    try JSONOutput.encode(
+                        GetCommand.JSONResult(
+                            profile: profile, access_token: values["access_token"] ?? "", token_type: values["token_type"] ?? "Bearer",
+                            expires_at: injection.credential.expiresAt, expires_in: injection.credential.expiresAt.map { max(0, $0 - now) },
+                            status: injection.credential.state.rawValue, scope: values["scope"] ?? "")))
                 return
             }
             switch field {

@@ -5,7 +5,8 @@ struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Show the last records of the audit trail.",
-        discussion: "The trail is $XDG_STATE_HOME/tokenrun/audit.jsonl: launches, exits, refreshes, imports, get and export. It never holds a token."
+        discussion:
+            "The trail is $XDG_STATE_HOME/tokenrun/audit.jsonl: launches, exits, refreshes, imports, get and export. It never holds a token."
     )
 
     @Option(name: .short, help: "How many records.")

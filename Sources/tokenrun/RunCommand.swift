@@ -51,8 +51,12 @@ struct RunCommand: ParsableCommand {
                 if files == nil { files = try PrivateFiles(base: PrivateFiles.base(paths: context.paths)) }
                 let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: now)
                 for (index, file) in injection.profile.files.enumerated() {
-                    let name = file.name ?? (injection.profile.files.count == 1 ? "\(injection.profile.name).token" : "\(injection.profile.name)-\(index + 1).token")
-                    filePaths[injection.profile.name, default: [:]][file.pathEnv] = try files!.write(name: name, contents: file.template.render(values))
+                    let name =
+                        file.name
+                        ?? (injection.profile.files.count == 1
+                            ? "\(injection.profile.name).token" : "\(injection.profile.name)-\(index + 1).token")
+                    filePaths[injection.profile.name, default: [:]][file.pathEnv] = try files!.write(
+                        name: name, contents: file.template.render(values))
                 }
             }
             let environment = try ChildEnvironment.build(

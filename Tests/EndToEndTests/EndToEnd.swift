@@ -2,7 +2,7 @@
 import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 final class EndToEnd: @unchecked Sendable {
@@ -14,7 +14,9 @@ final class EndToEnd: @unchecked Sendable {
     /// `oauth` lines are added to the demo profile's [oauth] table; `extra` after it.
     init(oauth: String = "client_id = \"tokenrun-test\"\nclient_secret = \"test-secret\"", extra: String = "") throws {
         provider = try TestProvider(in: box)
-        box.writeProfile("demo", """
+        box.writeProfile(
+            "demo",
+            """
             description = "end-to-end demo"
             username = "alice@example.com"
             [oauth]
@@ -53,7 +55,9 @@ final class EndToEnd: @unchecked Sendable {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
             if name.hasPrefix("run-") { names.append(name) }
         }
         return names

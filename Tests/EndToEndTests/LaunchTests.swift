@@ -2,7 +2,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("end to end: refresh and launch against the Authlib provider")
@@ -97,7 +97,8 @@ struct LaunchTests {
     func signalOnce() throws {
         let e = try EndToEnd()
         try e.login()
-        let script = "import signal,time,sys\nn=[0]\ndef h(s,f): n[0]+=1\nsignal.signal(signal.SIGUSR1,h)\nprint('ready',flush=True)\nend=time.time()+3\nwhile time.time()<end: time.sleep(0.05)\nprint('count',n[0],flush=True)"
+        let script =
+            "import signal,time,sys\nn=[0]\ndef h(s,f): n[0]+=1\nsignal.signal(signal.SIGUSR1,h)\nprint('ready',flush=True)\nend=time.time()+3\nwhile time.time()<end: time.sleep(0.05)\nprint('count',n[0],flush=True)"
         let running = e.box.start(["-p", "demo", "--", e.python, "-c", script])
         for _ in 0..<200 where !running.stdoutSoFar.contains("ready") { usleep(25_000) }
         running.signal(SIGUSR1)
@@ -128,8 +129,14 @@ struct LaunchTests {
         try e.login()
         e.box.write("pass", "unused\n")
         let result = e.launch(
-            ["--no-call", "--print-env", "TOKENRUN_KEY_FILE", "TOKENRUN_PASSPHRASE", "TOKENRUN_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY", "TOKENRUN_PROFILE", "TOKENRUN_EXPIRES_AT", "TOKENRUN_EXPIRES_AT_DEMO", "TOKEN"],
-            environment: ["TOKENRUN_KEY_FILE": e.box.keyPath, "TOKENRUN_PASSPHRASE": "x", "TOKENRUN_PASSPHRASE_FILE": e.box.root + "/pass", "CREDENTIALS_DIRECTORY": e.box.root + "/nocreds"])
+            [
+                "--no-call", "--print-env", "TOKENRUN_KEY_FILE", "TOKENRUN_PASSPHRASE", "TOKENRUN_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY",
+                "TOKENRUN_PROFILE", "TOKENRUN_EXPIRES_AT", "TOKENRUN_EXPIRES_AT_DEMO", "TOKEN",
+            ],
+            environment: [
+                "TOKENRUN_KEY_FILE": e.box.keyPath, "TOKENRUN_PASSPHRASE": "x", "TOKENRUN_PASSPHRASE_FILE": e.box.root + "/pass",
+                "CREDENTIALS_DIRECTORY": e.box.root + "/nocreds",
+            ])
         #expect(result.status == 0, "\(result.all)")
         for name in ["TOKENRUN_KEY_FILE", "TOKENRUN_PASSPHRASE", "TOKENRUN_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY"] {
             #expect(result.stdout.contains("\(name)=unset"), "\(name)")
@@ -141,7 +148,8 @@ struct LaunchTests {
 
     @Test("client_secret_post and public clients authenticate the way the profile says")
     func clientAuthMethods() throws {
-        let post = try EndToEnd(oauth: "client_id = \"tokenrun-post\"\nclient_secret = \"post-secret\"\nauth_method = \"client_secret_post\"")
+        let post = try EndToEnd(
+            oauth: "client_id = \"tokenrun-post\"\nclient_secret = \"post-secret\"\nauth_method = \"client_secret_post\"")
         try post.login(client: "tokenrun-post")
         #expect(post.launch().status == 0)
         #expect(try post.provider.stats().last_token_request?.auth_method == "client_secret_post")
@@ -156,7 +164,9 @@ struct LaunchTests {
     @Test("a NUL byte in a value meant for the environment is refused with exit 78 before anything runs")
     func nulValue() throws {
         let e = try EndToEnd()
-        e.box.writeProfile("nul", """
+        e.box.writeProfile(
+            "nul",
+            """
             username = "a\\u0000b"
             [oauth]
             token_endpoint = "\(e.provider.tokenEndpoint)"
@@ -178,7 +188,8 @@ struct LaunchTests {
     func vaultClientSecret() throws {
         let e = try EndToEnd(oauth: "client_id = \"tokenrun-test\"")
         let seed = try e.provider.seed()
-        let stored = e.box.run(["import", "-p", "demo", "--refresh-token-stdin", "--client-secret-stdin"], stdin: "\(seed.refresh_token)\ntest-secret\n")
+        let stored = e.box.run(
+            ["import", "-p", "demo", "--refresh-token-stdin", "--client-secret-stdin"], stdin: "\(seed.refresh_token)\ntest-secret\n")
         #expect(stored.status == 0)
         let result = e.launch()
         #expect(result.status == 0, "\(result.all)")

@@ -19,7 +19,8 @@ struct ReadPathTests {
         #expect((Int(expiresIn.stdout.split(separator: "\n").first ?? "") ?? 0) > 3000)
         let xoauth2 = e.box.run(["get", "-p", "demo", "--field", "xoauth2"])
         #expect(xoauth2.status == 0)
-        #expect(xoauth2.stdout.hasPrefix("dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJl"))  // base64("user=alice@example.com\u{1}auth=Beare")
+        // base64("user=alice@example.com\u{1}auth=Beare"), the start of the XOAUTH2 string
+        #expect(xoauth2.stdout.hasPrefix("dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJl"))
         let json = e.box.run(["get", "-p", "demo", "--json"])
         #expect(json.stdout.contains("\"token_type\" : \"Bearer\""))
         #expect(try e.provider.stats().token_requests == 1)

@@ -1,7 +1,7 @@
 // A minimal HTTP/1.1 client for the tests' control calls to the provider on
 // 127.0.0.1 (plain http, Connection: close). Not used by tokenrun itself.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum LoopbackHTTP {

@@ -3,7 +3,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public final class TestProvider: @unchecked Sendable {
@@ -81,7 +81,9 @@ public final class TestProvider: @unchecked Sendable {
     }
 
     /// Creates a grant as if a login had happened.
-    public func seed(client: String = "tokenrun-test", user: String = "alice", scope: String = "api.read offline_access", accessExpiresIn: Int = 0) throws -> Seed {
+    public func seed(
+        client: String = "tokenrun-test", user: String = "alice", scope: String = "api.read offline_access", accessExpiresIn: Int = 0
+    ) throws -> Seed {
         let body = #"{"client_id":"\#(client)","user":"\#(user)","scope":"\#(scope)","access_expires_in":\#(accessExpiresIn)}"#
         return try decode(Seed.self, post("/test/seed", body))
     }

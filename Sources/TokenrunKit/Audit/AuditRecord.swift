@@ -55,5 +55,5 @@ public struct AuditRecord: Sendable, Equatable, Codable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

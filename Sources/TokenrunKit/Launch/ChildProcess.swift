@@ -8,7 +8,7 @@
 // already reached the child, which shares tokenrun's process group, so it is
 // not relayed again. The child starts with an empty mask and default handlers.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How the child ended.

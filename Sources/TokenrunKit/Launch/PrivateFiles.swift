@@ -4,7 +4,7 @@
 // later launch can sweep one whose tokenrun was SIGKILLed: it is removed once
 // no process with that PID exists.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The per-launch private directory and its files.
@@ -30,7 +30,8 @@ public final class PrivateFiles {
         let suffix = (try? Sodium.randomBytes(6))?.map { String($0, radix: 16) }.joined() ?? "0"
         directory = Paths.join(base, "run-\(getpid())-\(suffix)")
         if mkdir(directory, 0o700) != 0 {
-            throw TokenrunError.fileSystem(SystemCallError(operation: "mkdir", path: directory, errno: errno), what: "the private directory")
+            throw TokenrunError.fileSystem(
+                SystemCallError(operation: "mkdir", path: directory, errno: errno), what: "the private directory")
         }
     }
 

@@ -58,7 +58,9 @@ public struct TokenEndpoint: Sendable {
         ]
         switch client.method {
         case .clientSecretBasic:
-            guard let secret = client.secret else { throw .invalidClient(description: "no client secret is configured for client_secret_basic") }
+            guard let secret = client.secret else {
+                throw .invalidClient(description: "no client secret is configured for client_secret_basic")
+            }
             headers.append(("Authorization", FormEncoding.basicAuthorization(clientID: client.clientID, secret: secret.value)))
         case .clientSecretPost:
             fields.append(("client_id", client.clientID))
@@ -74,7 +76,8 @@ public struct TokenEndpoint: Sendable {
             switch error {
             case .connectFailed(let why): throw .transient(reason: "cannot reach the token endpoint \(url): \(why)", retryAfter: nil)
             case .timedOut(let why): throw .transient(reason: "the token endpoint \(url) timed out: \(why)", retryAfter: nil)
-            case .responseTooLarge(let limit): throw .unreadable(reason: "the token endpoint's answer is larger than \(limit / 1024) KiB; check token_endpoint")
+            case .responseTooLarge(let limit):
+                throw .unreadable(reason: "the token endpoint's answer is larger than \(limit / 1024) KiB; check token_endpoint")
             case .failed(let why): throw .transient(reason: "the request to \(url) failed: \(why)", retryAfter: nil)
             }
         }
@@ -90,10 +93,15 @@ public struct TokenEndpoint: Sendable {
         let contentType = response.header("Content-Type") ?? "no content type"
         let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0) }
         if (300..<400).contains(status) {
-            throw .unreadable(reason: "the token endpoint \(url) redirected (HTTP \(status)) to \(response.header("Location") ?? "nowhere"); token requests are not redirected: check token_endpoint")
+            throw .unreadable(
+                reason:
+                    "the token endpoint \(url) redirected (HTTP \(status)) to \(response.header("Location") ?? "nowhere"); token requests are not redirected: check token_endpoint"
+            )
         }
         if status == 429 || status == 408 || status >= 500 {
-            throw .transient(reason: "the token endpoint answered HTTP \(status)\(retryAfter.map { " (Retry-After: \($0) s)" } ?? "")", retryAfter: retryAfter)
+            throw .transient(
+                reason: "the token endpoint answered HTTP \(status)\(retryAfter.map { " (Retry-After: \($0) s)" } ?? "")",
+                retryAfter: retryAfter)
         }
         guard let json = JSONValue.parse(response.body) else {
             throw .unreadable(reason: describeNonJSON(response, status: status, contentType: contentType, url: url))
@@ -149,10 +157,13 @@ public struct TokenEndpoint: Sendable {
         }
         var expiresIn: Int64?
         switch object["expires_in"] {
-        case .number(let value)?: expiresIn = value.isFinite ? Int64(exactly: value.rounded(.down)) : nil
+        case .number(let value)?:
+            expiresIn = value.isFinite ? Int64(exactly: value.rounded(.down)) : nil
             if expiresIn == nil { throw .unreadable(reason: "the token response's expires_in is not a whole number") }
         case .string(let text)?:
-            guard let value = Int64(text) else { throw .unreadable(reason: "the token response's expires_in (\"\(sanitize(text))\") is not a number") }
+            guard let value = Int64(text) else {
+                throw .unreadable(reason: "the token response's expires_in (\"\(sanitize(text))\") is not a number")
+            }
             expiresIn = value
         case nil, .null?: break
         case let other?: throw .unreadable(reason: "the token response's expires_in is \(other.typeName), not a number")
@@ -162,7 +173,8 @@ public struct TokenEndpoint: Sendable {
         }
         var scope: String?
         if case .string(let value)? = object["scope"] { scope = value }
-        return TokenGrant(accessToken: access, tokenType: tokenType, expiresIn: expiresIn, refreshToken: refresh, scope: scope, idToken: idToken)
+        return TokenGrant(
+            accessToken: access, tokenType: tokenType, expiresIn: expiresIn, refreshToken: refresh, scope: scope, idToken: idToken)
     }
 
     /// "HTTP 200, text/html: <html><head><title>Sign in to Wi-Fi…" — only for bodies that are not JSON.
@@ -175,7 +187,8 @@ public struct TokenEndpoint: Sendable {
         }
         let excerpt = sanitize(String(decoding: body.prefix(80), as: UTF8.self))
         let kind = contentType.lowercased().contains("html") ? "an HTML page" : "something that is not JSON"
-        return "the token endpoint answered HTTP \(status) with \(kind) (\(contentType)): \"\(excerpt)\"; a proxy, captive portal or wrong token_endpoint (\(url))?"
+        return
+            "the token endpoint answered HTTP \(status) with \(kind) (\(contentType)): \"\(excerpt)\"; a proxy, captive portal or wrong token_endpoint (\(url))?"
     }
 
     /// Keeps provider text printable and short.

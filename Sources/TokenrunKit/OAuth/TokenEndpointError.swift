@@ -62,7 +62,8 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .invalidClient(let d): return with("the provider rejected the client credentials (invalid_client)", d)
         case .invalidScope(let d): return with("the provider refused the requested scopes (invalid_scope)", d)
         case .unauthorizedClient(let d): return with("this client may not use the refresh_token grant (unauthorized_client)", d)
-        case .unsupportedGrantType(let d): return with("the provider does not support the refresh_token grant here (unsupported_grant_type)", d)
+        case .unsupportedGrantType(let d):
+            return with("the provider does not support the refresh_token grant here (unsupported_grant_type)", d)
         case .expiredToken(let d): return with("the refresh token has expired (expired_token)", d)
         case .other(let code, let d, let status): return with("the token endpoint answered HTTP \(status) with error \"\(code)\"", d)
         case .transient(let reason, _): return reason

@@ -126,15 +126,22 @@ public struct Refresher: Sendable {
                 next.updatedAt = exchange.receivedAt
                 var notes: [String] = []
                 if let skew = exchange.clockSkew, abs(skew) > 60 {
-                    notes.append("the local clock is \(abs(skew)) s \(skew > 0 ? "behind" : "ahead of") the token endpoint's; sync the clock (timedatectl set-ntp true)")
+                    notes.append(
+                        "the local clock is \(abs(skew)) s \(skew > 0 ? "behind" : "ahead of") the token endpoint's; sync the clock (timedatectl set-ntp true)"
+                    )
                 }
                 let latency = Int(monotonicMs() - attemptStart)
-                onAttempt(RefreshAttempt(profile: profile.name, outcome: "ok", errorClass: nil, latencyMs: latency, rotated: rotated, attempts: attempt))
+                onAttempt(
+                    RefreshAttempt(
+                        profile: profile.name, outcome: "ok", errorClass: nil, latencyMs: latency, rotated: rotated, attempts: attempt))
                 return (next, .success(.refreshed(rotated: rotated, latencyMs: latency)), notes)
             } catch {
                 lastError = error
                 let latency = Int(monotonicMs() - attemptStart)
-                onAttempt(RefreshAttempt(profile: profile.name, outcome: "failed", errorClass: error.errorClass, latencyMs: latency, rotated: false, attempts: attempt))
+                onAttempt(
+                    RefreshAttempt(
+                        profile: profile.name, outcome: "failed", errorClass: error.errorClass, latencyMs: latency, rotated: false,
+                        attempts: attempt))
                 guard case .transient(_, let retryAfter) = error else { break }
                 let elapsed = Double(monotonicMs() - started) / 1000
                 let backoff = Self.backoff(attempt: attempt, retryAfter: retryAfter)
@@ -150,13 +157,15 @@ public struct Refresher: Sendable {
             next.state = .invalid
             var reason = lastError.explanation
             if let skew = current.clockSkew, abs(skew) > 300 {
-                reason += "; the local clock was \(abs(skew)) s off the provider's, which can also cause this: sync the clock, then try again"
+                reason +=
+                    "; the local clock was \(abs(skew)) s off the provider's, which can also cause this: sync the clock, then try again"
             }
             return (next, .failure(.refreshTokenDead(profile: profile.name, reason: reason)), [])
         }
         if lastError.isTransient {
             if let expiresAt = current.expiresAt, current.accessToken != nil, expiresAt > at {
-                let warning = "could not refresh \(profile.name): \(lastError.explanation); using the current access token, valid for \(DurationParser.format(expiresAt - at)) more"
+                let warning =
+                    "could not refresh \(profile.name): \(lastError.explanation); using the current access token, valid for \(DurationParser.format(expiresAt - at)) more"
                 return (next, .success(.staleButValid(reason: lastError.explanation)), [warning])
             }
             next.state = .expired
@@ -193,7 +202,11 @@ public struct Refresher: Sendable {
         let method = profile.oauth.authMethod
         if method != nil && method != ClientAuthMethod.none && secret == nil {
             let from = profile.oauth.clientSecretEnv.map { "set \($0), " } ?? ""
-            throw TokenrunError.profileIncomplete(profile: profile.name, missing: "a client secret (\(from)add client_secret, or import it: tokenrun import -p \(profile.name) --refresh-token-stdin --client-secret-stdin)")
+            throw TokenrunError.profileIncomplete(
+                profile: profile.name,
+                missing:
+                    "a client secret (\(from)add client_secret, or import it: tokenrun import -p \(profile.name) --refresh-token-stdin --client-secret-stdin)"
+            )
         }
         return ClientCredentials(clientID: clientID, secret: secret, method: method)
     }
@@ -213,5 +226,5 @@ public struct Refresher: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -143,9 +143,11 @@ extension TokenrunError {
         case .refreshTokenDead(let profile, let reason):
             return "the refresh token of \"\(profile)\" is dead: \(reason); retrying will not help"
         case .providerUnavailable(let profile, let reason, let attempts):
-            return "cannot refresh \"\(profile)\" now and its access token has expired: \(reason) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+            return
+                "cannot refresh \"\(profile)\" now and its access token has expired: \(reason) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
         case .clientRejected(let profile, let clientID, let detail):
-            return "the provider rejected client \"\(clientID)\" of profile \"\(profile)\" (invalid_client)\(detail.map { ": \($0)" } ?? ""); the client id or secret is wrong or was rotated"
+            return
+                "the provider rejected client \"\(clientID)\" of profile \"\(profile)\" (invalid_client)\(detail.map { ": \($0)" } ?? ""); the client id or secret is wrong or was rotated"
         case .refreshRefused(let profile, let reason):
             return "the provider refused to refresh \"\(profile)\": \(reason)"
         case .commandNotFound(let name):
@@ -219,7 +221,9 @@ extension TokenrunError {
         case .clientRejected(let profile, _, _):
             return ["fix oauth.client_id / the client secret of profile \(profile), then: tokenrun login -p \(profile)"]
         case .refreshRefused(let profile, _):
-            return ["check the scopes and client of profile \(profile) (tokenrun profiles show \(profile)), then: tokenrun login -p \(profile)"]
+            return [
+                "check the scopes and client of profile \(profile) (tokenrun profiles show \(profile)), then: tokenrun login -p \(profile)"
+            ]
         case .commandNotFound:
             return ["check the command's name and PATH"]
         case .commandNotExecutable(let name, _):
