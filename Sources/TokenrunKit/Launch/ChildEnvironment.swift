@@ -26,7 +26,10 @@ public enum ChildEnvironment {
     public static func build(
         inherited: [String: String], injections: [Injection], filePaths: [String: [String: String]], now: Int64
     ) throws -> [String: String] {
-        var env = KeySources.removingKeyVariables(from: inherited)
+        // Markers of an outer tokenrun would describe the wrong tokens.
+        var env = KeySources.removingKeyVariables(from: inherited).filter {
+            $0.key != "TOKENRUN_PROFILE" && !$0.key.hasPrefix("TOKENRUN_EXPIRES_AT")
+        }
         var earliest: Int64?
         for injection in injections {
             let profile = injection.profile

@@ -86,8 +86,10 @@ public enum ChildProcess {
         while true {
             if let exit = reap(pid) { return exit }
             var info = siginfo_t()
-            let signal = sigwaitinfo(&set, &info)
-            if signal < 0 { continue }  // EINTR
+            // A timeout, so that a SIGCHLD taken by another thread cannot leave us waiting forever.
+            var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
+            let signal = sigtimedwait(&set, &info, &timeout)
+            if signal < 0 { continue }  // EINTR or EAGAIN (timeout): reap and wait again
             if signal == SIGCHLD { continue }
             if info.si_code == siKernel { continue }  // from the terminal: the child has it already
             kill(pid, signal)

@@ -23,28 +23,40 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         }
     }
 
+    // Quoting works on Unicode scalars, not Characters: a quote followed by a
+    // combining mark is one Character ("'\u{301}") but still a quote to a shell.
+
     /// POSIX shell: single quotes, with ' written as '\''.
     public static func shQuote(_ value: String) -> String {
-        "'" + value.replacing("'", with: "'\\''") + "'"
+        var out = "'"
+        for scalar in value.unicodeScalars {
+            if scalar == "'" { out += "'\\''" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out + "'"
     }
 
     /// fish: single quotes, where only \ and ' are escaped.
     public static func fishQuote(_ value: String) -> String {
-        "'" + value.replacing("\\", with: "\\\\").replacing("'", with: "\\'") + "'"
+        var out = "'"
+        for scalar in value.unicodeScalars {
+            if scalar == "\\" || scalar == "'" { out += "\\" }
+            out.unicodeScalars.append(scalar)
+        }
+        return out + "'"
     }
 
-    /// dotenv: double quotes with \\, \", \$, \` and \n escaped (python-dotenv, docker compose, systemd's EnvironmentFile read these).
+    /// dotenv: double quotes with \\, \", \$, \` , \n and \r escaped (python-dotenv, docker compose read these).
     public static func dotenvQuote(_ value: String) -> String {
         var out = "\""
-        for character in value {
-            switch character {
+        for scalar in value.unicodeScalars {
+            switch scalar {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
             case "$": out += "\\$"
             case "`": out += "\\`"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
-            default: out.append(character)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""

@@ -104,6 +104,8 @@ public struct TokenEndpoint: Sendable {
                 retryAfter: retryAfter)
         }
         guard let json = JSONValue.parse(response.body) else {
+            // RFC 6749 §5.2: a rejected client may get a bare 401 (with WWW-Authenticate).
+            if status == 401 { throw .invalidClient(description: nil) }
             throw .unreadable(reason: describeNonJSON(response, status: status, contentType: contentType, url: url))
         }
         guard case .object(let object) = json else {
@@ -177,18 +179,24 @@ public struct TokenEndpoint: Sendable {
             accessToken: access, tokenType: tokenType, expiresIn: expiresIn, refreshToken: refresh, scope: scope, idToken: idToken)
     }
 
-    /// "HTTP 200, text/html: <html><head><title>Sign in to Wi-Fi…" — only for bodies that are not JSON.
+    /// What came back instead of JSON. Only an HTML page is quoted (its start, to
+    /// name the portal or proxy); any other body might be a token response in
+    /// another format, so it is described by type and size, never quoted.
     static func describeNonJSON(_ response: HTTPResponse, status: Int, contentType: String, url: String) -> String {
-        let body = response.body
-        if body.isEmpty { return "the token endpoint answered HTTP \(status) (\(contentType)) with an empty body" }
-        let first = body.first(where: { $0 != 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09 })
-        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-            return "the token endpoint answered HTTP \(status) with malformed or truncated JSON (\(body.count) bytes, \(contentType))"
+        var body = response.body[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        body = body.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }
+        let hint = "a proxy, captive portal or wrong token_endpoint (\(url))?"
+        if body.isEmpty { return "the token endpoint answered HTTP \(status) (\(contentType)) with an empty body; \(hint)" }
+        if body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "[") {
+            return
+                "the token endpoint answered HTTP \(status) with malformed or truncated JSON (\(response.body.count) bytes, \(contentType))"
         }
-        let excerpt = sanitize(String(decoding: body.prefix(80), as: UTF8.self))
-        let kind = contentType.lowercased().contains("html") ? "an HTML page" : "something that is not JSON"
-        return
-            "the token endpoint answered HTTP \(status) with \(kind) (\(contentType)): \"\(excerpt)\"; a proxy, captive portal or wrong token_endpoint (\(url))?"
+        if body.first == UInt8(ascii: "<") {
+            let excerpt = sanitize(String(decoding: body.prefix(80), as: UTF8.self))
+            return "the token endpoint answered HTTP \(status) with an HTML page (\(contentType)): \"\(excerpt)\"; \(hint)"
+        }
+        return "the token endpoint answered HTTP \(status) with \(response.body.count) bytes that are not JSON (\(contentType)); \(hint)"
     }
 
     /// Keeps provider text printable and short.
