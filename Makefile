@@ -2,7 +2,7 @@
 #   make build      debug build
 #   make release    optimised build with the Swift standard library linked statically
 #   make test       install what the tests need (see deps), lint, build, run every test
-#   make install    install the release binary to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
+#   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin
 #   make demo       build, start the local demo provider, run the main job against it, show status and log
 #   make bench      release build; median warm-launch time of tokenrun -p demo -- true beside true
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
@@ -58,6 +58,7 @@ bench: release $(VENV)/.installed
 install: release
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun" "$(DESTDIR)$(PREFIX)/bin/tokenrun"
+	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun-http" "$(DESTDIR)$(PREFIX)/bin/tokenrun-http"
 
 profiles:
 	sh scripts/embed-profiles.sh

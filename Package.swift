@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tokenrun", targets: ["tokenrun"]),
+        .executable(name: "tokenrun-http", targets: ["tokenrun-http"]),
         .library(name: "TokenrunKit", targets: ["TokenrunKit"]),
     ],
     dependencies: [
@@ -20,10 +21,20 @@ let package = Package(
         ),
         .target(
             name: "TokenrunKit",
+            dependencies: ["CSodium"]
+        ),
+        // The network lives in its own small program, started only to refresh, so
+        // the warm path's binary carries no TLS or HTTP stack (start-up cost).
+        .target(
+            name: "TokenrunHTTP",
             dependencies: [
-                "CSodium",
+                "TokenrunKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
+        ),
+        .executableTarget(
+            name: "tokenrun-http",
+            dependencies: ["TokenrunHTTP"]
         ),
         .executableTarget(
             name: "tokenrun",

@@ -45,9 +45,14 @@ struct GetCommand: ParsableCommand {
     }
 
     func run() throws {
+        try Self.printValue(profile: profile, field: field, minTTL: ttl.seconds, json: json)
+    }
+
+    /// Prints one field (or all, as JSON) of a usable credential.
+    static func printValue(profile: String, field: Field, minTTL: Int64?, json: Bool) throws {
         try Diagnostics.run {
             let context = CommandContext()
-            let ready = try context.tokens.usable([profile], minTTL: ttl.seconds)
+            let ready = try context.tokens.usable([profile], minTTL: minTTL)
             for warning in ready.warnings { Diagnostics.warning(warning) }
             let injection = ready.injections[0]
             let now = context.now

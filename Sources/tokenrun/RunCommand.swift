@@ -36,11 +36,16 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        try Self.launch(profiles: profile, minTTL: ttl.seconds, command: command)
+    }
+
+    /// Refreshes, injects, runs `command` and passes its status on (thrown as ExitCode).
+    static func launch(profiles profile: [String], minTTL: Int64?, command: [String]) throws {
         // Before anything can start a thread, so every thread inherits the mask.
         ChildProcess.blockSignals()
         try Diagnostics.run {
             let context = CommandContext()
-            let ready = try context.tokens.usable(profile, minTTL: ttl.seconds)
+            let ready = try context.tokens.usable(profile, minTTL: minTTL)
             for warning in ready.warnings { Diagnostics.warning(warning) }
 
             var files: PrivateFiles?

@@ -1,6 +1,10 @@
 import ArgumentParser
 import TokenrunKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @main
 struct TokenrunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,4 +34,9 @@ struct TokenrunCommand: ParsableCommand {
         ],
         defaultSubcommand: RunCommand.self
     )
+
+    static func main() {
+        if let status = FastPath.handle(CommandLine.arguments) { Glibc.exit(status) }
+        Self.main(nil)
+    }
 }

@@ -8,13 +8,15 @@ public struct TokenService: Sendable {
     public let vault: SealedVault
     public let keys: KeyEnvironment
     public let audit: AuditTrail
-    public var transport: @Sendable () -> any HTTPTransport = { NIOHTTPTransport() }
+    public var transport: @Sendable () -> any HTTPTransport
 
     public init(profiles: ProfileStore, vault: SealedVault, keys: KeyEnvironment, audit: AuditTrail) {
         self.profiles = profiles
         self.vault = vault
         self.keys = keys
         self.audit = audit
+        let variables = keys.variables
+        transport = { HelperProcessTransport(helperPath: HelperProcessTransport.locate(environment: variables), environment: variables) }
     }
 
     /// The result for one launch: what to inject, and warnings for stderr.

@@ -3,6 +3,7 @@
 // total deadline and a cap on the response body. One client per call, shut
 // down before returning, so no event-loop thread outlives a refresh.
 import AsyncHTTPClient
+import TokenrunKit
 import NIOCore
 import NIOHTTP1
 

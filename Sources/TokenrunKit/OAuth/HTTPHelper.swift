@@ -1,0 +1,204 @@
+// The network runs in a separate program, tokenrun-http, started only when a
+// token must be fetched: the main binary carries no HTTP or TLS stack, which
+// keeps the warm path's start-up small (the Swift runtime scans every protocol
+// conformance in the binary on a cast cache miss). One exchange per run, as
+// JSON over the helper's stdin and stdout: the request (with the refresh token
+// in its body) never touches argv or the environment.
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The request tokenrun sends to tokenrun-http.
+public struct HTTPHelperRequest: Codable, Sendable {
+    public var url: String
+    public var headers: [[String]]
+    public var body: String  // base64
+    public var connectTimeout: Double
+    public var totalTimeout: Double
+    public var maxResponseBytes: Int
+
+    public init(_ request: HTTPRequest, limits: TransportLimits) {
+        url = request.url
+        headers = request.headers.map { [$0.0, $0.1] }
+        body = Data(request.body).base64EncodedString()
+        connectTimeout = limits.connectTimeout
+        totalTimeout = limits.totalTimeout
+        maxResponseBytes = limits.maxResponseBytes
+    }
+
+    public var request: HTTPRequest {
+        HTTPRequest(
+            url: url, headers: headers.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil },
+            body: Data(base64Encoded: body).map(Array.init) ?? [])
+    }
+
+    public var limits: TransportLimits {
+        var limits = TransportLimits()
+        limits.connectTimeout = connectTimeout
+        limits.totalTimeout = totalTimeout
+        limits.maxResponseBytes = maxResponseBytes
+        return limits
+    }
+}
+
+/// What tokenrun-http answers: a response, or a transport error.
+public struct HTTPHelperResponse: Codable, Sendable {
+    public var status: Int?
+    public var headers: [[String]]?
+    public var body: String?  // base64
+    public var error: String?  // connect, timeout, too_large, failed
+    public var message: String?
+
+    public init(_ result: Result<HTTPResponse, TransportError>) {
+        switch result {
+        case .success(let response):
+            status = response.status
+            headers = response.headers.map { [$0.0, $0.1] }
+            body = Data(response.body).base64EncodedString()
+        case .failure(let failure):
+            switch failure {
+            case .connectFailed(let why): (error, message) = ("connect", why)
+            case .timedOut(let why): (error, message) = ("timeout", why)
+            case .responseTooLarge(let limit): (error, message) = ("too_large", String(limit))
+            case .failed(let why): (error, message) = ("failed", why)
+            }
+        }
+    }
+
+    public var result: Result<HTTPResponse, TransportError> {
+        if let status {
+            let pairs = (headers ?? []).compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+            let bytes = body.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
+            return .success(HTTPResponse(status: status, headers: pairs, body: bytes))
+        }
+        let why = message ?? "no detail"
+        switch error {
+        case "connect": return .failure(.connectFailed(why))
+        case "timeout": return .failure(.timedOut(why))
+        case "too_large": return .failure(.responseTooLarge(limit: Int(why) ?? 0))
+        default: return .failure(.failed(why))
+        }
+    }
+}
+
+/// `HTTPTransport` that runs one exchange through the tokenrun-http program.
+public struct HelperProcessTransport: HTTPTransport {
+    public let helperPath: String
+    public let environment: [String: String]
+
+    public init(helperPath: String, environment: [String: String]) {
+        self.helperPath = helperPath
+        self.environment = KeySources.removingKeyVariables(from: environment)
+    }
+
+    /// tokenrun-http beside the running executable, else on PATH.
+    public static func locate(environment: [String: String]) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let beside = exe.directoryName + "/tokenrun-http"
+            if access(beside, X_OK) == 0 { return beside }
+        }
+        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/tokenrun-http"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return "tokenrun-http"
+    }
+
+    public func post(_ request: HTTPRequest, limits: TransportLimits) throws(TransportError) -> HTTPResponse {
+        let encoder = JSONEncoder()
+        guard var input = try? Array(encoder.encode(HTTPHelperRequest(request, limits: limits))) else {
+            throw .failed("cannot encode the request")
+        }
+        defer { Sodium.zero(&input) }
+        let output = try exchange(input, deadline: limits.totalTimeout + limits.connectTimeout + 5)
+        guard let answer = try? JSONDecoder().decode(HTTPHelperResponse.self, from: Data(output)) else {
+            throw .failed("\(helperPath) gave no readable answer")
+        }
+        return try answer.result.get()
+    }
+
+    /// Runs the helper with `input` on stdin and returns its stdout.
+    func exchange(_ input: [UInt8], deadline: Double) throws(TransportError) -> [UInt8] {
+        var toChild: [Int32] = [-1, -1]
+        var fromChild: [Int32] = [-1, -1]
+        guard pipe(&toChild) == 0 else { throw .failed("pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&fromChild) == 0 else {
+            close(toChild[0])
+            close(toChild[1])
+            throw .failed("pipe: \(String(cString: strerror(errno)))")
+        }
+        // Close-on-exec, so no other child (nor the helper itself) holds a stray end open.
+        for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in ChildProcess.relayedSignals + [SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = [strdup(helperPath), nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, helperPath, &actions, &attributes, argv, envp)
+        close(toChild[0])
+        close(fromChild[1])
+        guard spawned == 0 else {
+            close(toChild[1])
+            close(fromChild[0])
+            throw .failed("cannot run \(helperPath): \(String(cString: strerror(spawned))) (install tokenrun-http beside tokenrun)")
+        }
+        // The request is small (well under a pipe's buffer), so this write cannot block on the helper.
+        var offset = 0
+        while offset < input.count {
+            let n = input.withUnsafeBytes { write(toChild[1], $0.baseAddress! + offset, input.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            offset += n
+        }
+        close(toChild[1])
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let end = Refresher.monotonicMilliseconds() + Int64(deadline * 1000)
+        var timedOut = false
+        while true {
+            let left = end - Refresher.monotonicMilliseconds()
+            if left <= 0 {
+                timedOut = true
+                break
+            }
+            var poller = pollfd(fd: fromChild[0], events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(left, 60_000)))
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 { continue }
+            let n = chunk.withUnsafeMutableBytes { read(fromChild[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            output += chunk[0..<n]
+            if output.count > 64 << 20 { break }
+        }
+        close(fromChild[0])
+        if timedOut { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if timedOut { throw .timedOut("no answer within \(Int(deadline)) s") }
+        return output
+    }
+}

@@ -1,0 +1,51 @@
+// tokenrun-http: tokenrun's network helper. Reads one JSON request on stdin,
+// performs it (AsyncHTTPClient: TLS, no redirects, timeouts, size cap) and
+// writes one JSON answer on stdout. Started by tokenrun only to fetch tokens;
+// not meant to be run by hand. It never prints what it sends or receives.
+import FoundationEssentials
+import TokenrunHTTP
+import TokenrunKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+func readStandardInput(limit: Int) -> [UInt8] {
+    var result: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while result.count <= limit {
+        let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        result += chunk[0..<n]
+    }
+    return result
+}
+
+func answer(_ response: HTTPHelperResponse) -> Never {
+    var bytes = (try? Array(JSONEncoder().encode(response))) ?? Array(#"{"error":"failed","message":"encoding"}"#.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
+        if n <= 0 { break }
+        offset += n
+    }
+    exit(0)
+}
+
+if isatty(0) == 1 {
+    let message = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
+    _ = message.withCString { write(2, $0, strlen($0)) }
+    exit(64)
+}
+var input = readStandardInput(limit: 1 << 20)
+guard let request = try? JSONDecoder().decode(HTTPHelperRequest.self, from: Data(input)) else {
+    answer(HTTPHelperResponse(.failure(.failed("tokenrun-http could not read its request"))))
+}
+Sodium.zero(&input)
+do {
+    let response = try NIOHTTPTransport().post(request.request, limits: request.limits)
+    answer(HTTPHelperResponse(.success(response)))
+} catch {
+    answer(HTTPHelperResponse(.failure(error)))
+}

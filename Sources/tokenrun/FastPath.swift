@@ -1,0 +1,74 @@
+// The two hot paths — `tokenrun [run] -p NAME… [--min-ttl DUR] -- CMD…` and
+// `tokenrun get -p NAME [--field F]` — parsed by hand. ArgumentParser builds
+// its model by reflection, and the dynamic casts that takes scan every
+// protocol conformance in the binary: measured, that was most of a warm
+// launch's start-up. Anything this parser does not recognise exactly (help,
+// other flags, a missing value, a bad duration) falls through to
+// ArgumentParser, which then gives the same result or the proper usage error.
+import ArgumentParser
+import TokenrunKit
+
+enum FastPath {
+    /// The exit status when the arguments were handled here; nil to use ArgumentParser.
+    static func handle(_ arguments: [String]) -> Int32? {
+        var rest = arguments.dropFirst()
+        if rest.first == "get" { return get(Array(rest.dropFirst())) }
+        if rest.first == "run" { rest = rest.dropFirst() }
+        var profiles: [String] = []
+        var minTTL: Int64?
+        while let word = rest.first {
+            rest = rest.dropFirst()
+            switch word {
+            case "--":
+                guard !profiles.isEmpty, !rest.isEmpty else { return nil }
+                return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, command: Array(rest)) }
+            case "-p", "--profile":
+                guard let name = rest.first, !name.hasPrefix("-") else { return nil }
+                profiles.append(name)
+                rest = rest.dropFirst()
+            case "--min-ttl":
+                guard let text = rest.first, let seconds = DurationParser.seconds(text) else { return nil }
+                minTTL = seconds
+                rest = rest.dropFirst()
+            default:
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// `get -p NAME [--field F]`, in either order.
+    static func get(_ arguments: [String]) -> Int32? {
+        var profile: String?
+        var field = GetCommand.Field.accessToken
+        var rest = arguments[...]
+        while let word = rest.first {
+            guard let value = rest.dropFirst().first, !value.hasPrefix("-") else { return nil }
+            switch word {
+            case "-p", "--profile":
+                guard profile == nil else { return nil }
+                profile = value
+            case "--field":
+                guard let parsed = GetCommand.Field(rawValue: value) else { return nil }
+                field = parsed
+            default: return nil
+            }
+            rest = rest.dropFirst(2)
+        }
+        guard let profile else { return nil }
+        return status { try GetCommand.printValue(profile: profile, field: field, minTTL: nil, json: false) }
+    }
+
+    /// Runs `body`, turning its ExitCode into a status.
+    static func status(_ body: () throws -> Void) -> Int32 {
+        do {
+            try body()
+            return 0
+        } catch let code as ExitCode {
+            return code.rawValue
+        } catch {
+            Diagnostics.writeStderr("tokenrun: error: \(error)\n")
+            return 1
+        }
+    }
+}
