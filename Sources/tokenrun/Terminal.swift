@@ -13,11 +13,18 @@ enum Terminal {
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
     /// A prompt function for the key sources when a controlling terminal exists, else nil.
+    /// The terminal is only opened when a passphrase is actually needed (readSecret
+    /// answers nil without one), so launches with a key file never touch it.
     static func passphrasePrompt() -> (@Sendable (String) throws -> SecretBytes?)? {
+        { prompt in try readSecret(prompt: prompt) }
+    }
+
+    /// Whether this process has a controlling terminal to ask on.
+    static func hasControllingTerminal() -> Bool {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return false }
         close(fd)
-        return { prompt in try readSecret(prompt: prompt) }
+        return true
     }
 
     /// Reads one line from /dev/tty without echo; nil when there is no terminal.

@@ -62,7 +62,7 @@ struct VaultInit: ParsableCommand {
         if let value = env["TOKENRUN_PASSPHRASE"], !value.isEmpty {
             return try SecretBytes(utf8: value)
         }
-        guard context.keys.prompt != nil else {
+        guard Terminal.hasControllingTerminal() else {
             throw TokenrunError.passphraseUnavailable(
                 reason: "not on a terminal, and neither TOKENRUN_PASSPHRASE_FILE nor TOKENRUN_PASSPHRASE is set")
         }

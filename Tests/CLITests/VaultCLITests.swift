@@ -221,3 +221,20 @@ let acmeProfile = """
 enum FileManagerShim {
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }
+
+@Suite("tokenrun without its network helper")
+struct HelperMissingTests {
+    @Test("a refresh with tokenrun-http missing exits 78 saying to install it, at once and without retries")
+    func helperMissing() {
+        let box = CLISandbox()
+        box.writeProfile("acme", acmeProfile)
+        #expect(box.run(["import", "-p", "acme", "--refresh-token-stdin"], stdin: "rt-1").status == 0)
+        // A copy of tokenrun alone in a directory, with no tokenrun-http beside it or on PATH.
+        _ = system("mkdir -p '\(box.root)/lonely' && cp '\(CLISandbox.binary)' '\(box.root)/lonely/tokenrun'")
+        let result = box.start(["get", "-p", "acme"], program: box.root + "/lonely/tokenrun").wait()
+        #expect(result.status == 78, "\(result.all)")
+        #expect(result.stderr.contains("network helper"))
+        #expect(result.stderr.contains("tokenrun: hint: install tokenrun-http"))
+        #expect(box.run(["status", "-p", "acme"]).stdout.contains("connected"))
+    }
+}

@@ -38,6 +38,31 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         case latencyMs = "latency_ms"
     }
 
+    /// The record as one line of JSON, keys sorted, written by hand: appending runs
+    /// on every launch, and a generic encoder costs start-up time there.
+    public func jsonLine() -> [UInt8] {
+        var fields: [(String, String)] = []
+        func add(_ key: String, _ value: String?) { if let value { fields.append((key, JSONText.quote(value))) } }
+        func add<N: BinaryInteger>(_ key: String, _ value: N?) { if let value { fields.append((key, String(value))) } }
+        add("attempts", attempts)
+        add("command", command)
+        add("detail", detail)
+        add("duration_ms", durationMs)
+        add("error_class", errorClass)
+        add("event", event)
+        add("latency_ms", latencyMs)
+        add("outcome", outcome)
+        add("pid", pid)
+        fields.append(("profiles", "[" + profiles.map(JSONText.quote).joined(separator: ",") + "]"))
+        if let rotated { fields.append(("rotated", rotated ? "true" : "false")) }
+        add("signal", signal)
+        add("status", status)
+        add("time", time)
+        add("uid", uid)
+        let text = "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}\n"
+        return Array(text.utf8)
+    }
+
     /// A one-line human form for `tokenrun log`.
     public var summary: String {
         var parts = [time, event, profiles.joined(separator: ",")]

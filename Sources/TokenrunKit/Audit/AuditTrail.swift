@@ -16,10 +16,7 @@ public struct AuditTrail: Sendable {
 
     /// Appends `record` as one line.
     public func append(_ record: AuditRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var line = Array(try encoder.encode(record))
-        line.append(UInt8(ascii: "\n"))
+        let line = record.jsonLine()
         do {
             try FileSystem.makeDirectories(path.directoryName)
         } catch {

@@ -63,6 +63,7 @@ public struct HTTPHelperResponse: Codable, Sendable {
             case .timedOut(let why): (error, message) = ("timeout", why)
             case .responseTooLarge(let limit): (error, message) = ("too_large", String(limit))
             case .failed(let why): (error, message) = ("failed", why)
+            case .helperMissing(let path): (error, message) = ("failed", "cannot run \(path)")
             }
         }
     }
@@ -163,7 +164,7 @@ public struct HelperProcessTransport: HTTPTransport {
         guard spawned == 0 else {
             close(toChild[1])
             close(fromChild[0])
-            throw .failed("cannot run \(helperPath): \(String(cString: strerror(spawned))) (install tokenrun-http beside tokenrun)")
+            throw .helperMissing(helperPath)
         }
         // The request is small (well under a pipe's buffer), so this write cannot block on the helper.
         var offset = 0

@@ -39,6 +39,8 @@ public enum TransportError: Error, Sendable, Equatable {
     case timedOut(String)
     case responseTooLarge(limit: Int)
     case failed(String)
+    /// The network helper program could not be started (an installation problem).
+    case helperMissing(String)
 }
 
 /// Limits for one exchange.

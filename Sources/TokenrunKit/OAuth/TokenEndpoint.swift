@@ -79,6 +79,7 @@ public struct TokenEndpoint: Sendable {
             case .responseTooLarge(let limit):
                 throw .unreadable(reason: "the token endpoint's answer is larger than \(limit / 1024) KiB; check token_endpoint")
             case .failed(let why): throw .transient(reason: "the request to \(url) failed: \(why)", retryAfter: nil)
+            case .helperMissing(let path): throw .helperMissing(path: path)
             }
         }
         let now = clock()

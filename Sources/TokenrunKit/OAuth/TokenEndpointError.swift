@@ -20,6 +20,8 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     case transient(reason: String, retryAfter: Int?)
     /// An answer that is not an OAuth token response (HTML, malformed JSON, a redirect).
     case unreadable(reason: String)
+    /// tokenrun-http, which makes the request, could not be started.
+    case helperMissing(path: String)
 
     /// The class name recorded in the audit trail.
     public var errorClass: String {
@@ -33,6 +35,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .other(let code, _, _): code
         case .transient: "transient"
         case .unreadable: "unreadable"
+        case .helperMissing: "helper_missing"
         }
     }
 
@@ -68,6 +71,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .other(let code, let d, let status): return with("the token endpoint answered HTTP \(status) with error \"\(code)\"", d)
         case .transient(let reason, _): return reason
         case .unreadable(let reason): return reason
+        case .helperMissing(let path): return "cannot run the network helper \(path)"
         }
     }
 }

@@ -172,6 +172,8 @@ public struct Refresher: Sendable {
             return (next, .failure(.providerUnavailable(profile: profile.name, reason: lastError.explanation, attempts: attempt)), [])
         }
         switch lastError {
+        case .helperMissing(let path):
+            return (current, .failure(.networkHelperMissing(path: path)), [])
         case .invalidClient(let description):
             return (next, .failure(.clientRejected(profile: profile.name, clientID: client.clientID, detail: description)), [])
         default:

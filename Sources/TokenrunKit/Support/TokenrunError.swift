@@ -61,6 +61,7 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case providerUnavailable(profile: String, reason: String, attempts: Int)
     case clientRejected(profile: String, clientID: String, detail: String?)
     case refreshRefused(profile: String, reason: String)
+    case networkHelperMissing(path: String)
 
     // Launching
     case commandNotFound(String)
@@ -150,6 +151,8 @@ extension TokenrunError {
                 "the provider rejected client \"\(clientID)\" of profile \"\(profile)\" (invalid_client)\(detail.map { ": \($0)" } ?? ""); the client id or secret is wrong or was rotated"
         case .refreshRefused(let profile, let reason):
             return "the provider refused to refresh \"\(profile)\": \(reason)"
+        case .networkHelperMissing(let path):
+            return "cannot start tokenrun's network helper (\(path)), so no token can be fetched"
         case .commandNotFound(let name):
             return "\(name): command not found"
         case .commandNotExecutable(let name, let reason):
@@ -224,6 +227,8 @@ extension TokenrunError {
             return [
                 "check the scopes and client of profile \(profile) (tokenrun profiles show \(profile)), then: tokenrun login -p \(profile)"
             ]
+        case .networkHelperMissing:
+            return ["install tokenrun-http in the same directory as tokenrun (make install does)"]
         case .commandNotFound:
             return ["check the command's name and PATH"]
         case .commandNotExecutable(let name, _):

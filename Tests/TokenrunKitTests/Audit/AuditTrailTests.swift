@@ -220,3 +220,22 @@ struct AuditSecretTests {
         #expect(try world.audit.last(10).isEmpty)
     }
 }
+
+@Suite("audit record JSON")
+struct AuditRecordJSONTests {
+    @Test("the hand-written line decodes back to the same record, escapes included")
+    func roundTrip() throws {
+        var record = AuditRecord(event: "exit", profiles: ["a", "b\"c"], now: 1_795_000_000)
+        record.command = "weird\\name\n\u{1}\t/é"
+        record.status = 143
+        record.signal = 15
+        record.durationMs = 12
+        record.rotated = false
+        record.errorClass = "transient"
+        let line = record.jsonLine()
+        #expect(line.last == UInt8(ascii: "\n"))
+        let decoded = try JSONDecoder().decode(AuditRecord.self, from: Data(line.dropLast()))
+        #expect(decoded == record)
+        #expect(String(decoding: line, as: UTF8.self).contains(#""signal":15"#))
+    }
+}
