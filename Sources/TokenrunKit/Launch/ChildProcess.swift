@@ -51,9 +51,9 @@ public enum ChildProcess {
         return [SIGINT, SIGTERM, SIGHUP, SIGQUIT].first { sigismember(&pending, $0) == 1 }
     }
 
-    /// Spawns `arguments` (searched in PATH) with `environment`, relays signals, and waits.
-    public static func run(_ arguments: [String], environment: [String: String]) throws -> ChildExit {
-        precondition(!arguments.isEmpty)
+    /// Runs `body` with spawn attributes for a child of tokenrun: an empty signal
+    /// mask and default handlers (tokenrun itself blocks the relayed signals).
+    static func withChildAttributes<T>(_ body: (inout posix_spawnattr_t) throws -> T) rethrows -> T {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -63,6 +63,12 @@ public enum ChildProcess {
         var defaults = signalSet(relayedSignals + [SIGCHLD, SIGPIPE])
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return try body(&attributes)
+    }
+
+    /// Spawns `arguments` (searched in PATH) with `environment`, relays signals, and waits.
+    public static func run(_ arguments: [String], environment: [String: String]) throws -> ChildExit {
+        precondition(!arguments.isEmpty)
 
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -71,7 +77,7 @@ public enum ChildProcess {
             for pointer in envp { free(pointer) }
         }
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], nil, &attributes, argv, envp)
+        let spawned = withChildAttributes { posix_spawnp(&pid, arguments[0], nil, &$0, argv, envp) }
         switch spawned {
         case 0: break
         case ENOENT, ENOTDIR: throw TokenrunError.commandNotFound(arguments[0])

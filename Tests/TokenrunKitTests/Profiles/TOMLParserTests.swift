@@ -42,31 +42,8 @@ private func elements(_ value: TOMLValue?) -> [TOMLValue]? {
 
 @Suite("TOML parser: example profile")
 struct TOMLExampleProfileTests {
-    static let profile = """
-        # $XDG_CONFIG_HOME/tokenrun/profiles/acme.toml
-        description = "ACME mail API"
-        username = "me@acme.example"      # optional: the account, for {{username}} and XOAUTH2
-
-        [oauth]
-        token_endpoint = "https://auth.acme.example/oauth/token"
-        authorization_endpoint = "https://auth.acme.example/oauth/authorize"
-        device_authorization_endpoint = "https://auth.acme.example/oauth/device"
-        revocation_endpoint = "https://auth.acme.example/oauth/revoke"
-        client_id = "tokenrun-cli"
-        client_secret = "s3cret"          # optional; may also come from the vault or an env var
-        scopes = ["mail.read", "offline_access"]
-
-        [refresh]
-        window = "5m"                     # "300s", "5m", "1h" or an integer of seconds
-
-        [env]
-        ACME_TOKEN = "{{access_token}}"
-
-        [[file]]
-        path_env = "ACME_TOKEN_FILE"      # the child finds the file's path here
-        template = "{{access_token}}"
-
-        """
+    /// The DESIGN.md §3 example, shared with the profile tests.
+    static let profile = designExample
 
     @Test("the example profile parses to exactly the expected tables, values and lines")
     func exampleProfile() throws {
