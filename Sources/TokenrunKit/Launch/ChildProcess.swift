@@ -97,9 +97,15 @@ public enum ChildProcess {
             let signal = sigtimedwait(&set, &info, &timeout)
             if signal < 0 { continue }  // EINTR or EAGAIN (timeout): reap and wait again
             if signal == SIGCHLD { continue }
-            if info.si_code == siKernel { continue }  // from the terminal: the child has it already
-            kill(pid, signal)
+            if shouldRelay(siCode: info.si_code) { kill(pid, signal) }
         }
+    }
+
+    /// Whether a signal that reached tokenrun must be passed to the child. One
+    /// the terminal driver generated (SI_KERNEL: Ctrl-C, Ctrl-\\, resize, hangup)
+    /// went to the whole foreground process group, child included, already.
+    static func shouldRelay(siCode: Int32) -> Bool {
+        siCode != siKernel
     }
 
     /// The child's exit, if it has exited.

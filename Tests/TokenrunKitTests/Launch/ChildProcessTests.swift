@@ -94,3 +94,13 @@ struct ChildProcessTests {
         #expect(seen == environment)
     }
 }
+
+@Suite("signal relay decisions")
+struct SignalRelayTests {
+    @Test(
+        "signals from the terminal driver are not relayed (the child has them); signals sent by a process are",
+        arguments: [(Int32(0x80), false), (Int32(0), true), (Int32(-1), true), (Int32(-6), true)])
+    func relay(siCode: Int32, relayed: Bool) {
+        #expect(ChildProcess.shouldRelay(siCode: siCode) == relayed)
+    }
+}
