@@ -1,6 +1,10 @@
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("end to end: provider failures")
 struct FailureTests {
     @Test("invalid_grant exits 77 with a re-login hint, then every launch fails fast without a request")
@@ -93,6 +97,43 @@ struct FailureTests {
         #expect(result.status == 75, "\(result.all)")
         #expect(result.stderr.contains("HTML page"))
         #expect(result.stderr.contains("text/html"))
+    }
+
+    @Test("regression: SIGTERM during a slow refresh lets it finish and store the rotated token; no reuse, the grant survives")
+    func interruptedRefresh() throws {
+        let e = try EndToEnd()
+        try e.login()
+        try e.provider.fault(#"{"kind":"delay","seconds":2,"count":1}"#)
+        let running = e.box.start(["get", "-p", "demo"])
+        usleep(700_000)
+        running.signal(SIGTERM)
+        let interrupted = running.wait()
+        #expect(interrupted.status == 143, "\(interrupted.all)")
+        let next = e.box.run(["get", "-p", "demo", "--field", "status"])
+        #expect(next.status == 0, "\(next.all)")
+        let stats = try e.provider.stats()
+        #expect(stats.reuse_events == 0)
+        #expect(stats.refresh_requests == 1)
+    }
+
+    @Test("a timed-out token request is not resent (it may have rotated the token): one request, exit 75")
+    func timeoutNotRetried() throws {
+        let e = try EndToEnd()
+        try e.login()
+        try e.provider.fault(#"{"kind":"close","count":1}"#)
+        let result = e.launch()
+        #expect(result.status == 75, "\(result.all)")
+        #expect(try e.provider.stats().token_requests == 1)
+        #expect(try e.provider.stats().reuse_events == 0)
+    }
+
+    @Test("GitHub's bad_refresh_token means the refresh token is dead: 77")
+    func badRefreshToken() throws {
+        let e = try EndToEnd()
+        try e.login()
+        try e.provider.fault(#"{"kind":"error","error":"bad_refresh_token","status":200}"#)
+        let result = e.launch()
+        #expect(result.status == 77, "\(result.all)")
     }
 
     @Test("a clock skew over 60 s is reported")

@@ -31,6 +31,10 @@ public enum ChildEnvironment {
             $0.key != "TOKENRUN_PROFILE" && !$0.key.hasPrefix("TOKENRUN_EXPIRES_AT")
         }
         var earliest: Int64?
+        // The client secret's variable is tokenrun's input, not the child's.
+        for injection in injections {
+            if let variable = injection.profile.oauth.clientSecretEnv { env.removeValue(forKey: variable) }
+        }
         for injection in injections {
             let profile = injection.profile
             let values = TemplateValues.values(profile: profile, credential: injection.credential, now: now)

@@ -103,7 +103,8 @@ public struct HelperProcessTransport: HTTPTransport {
             let beside = exe.directoryName + "/tokenrun-http"
             if access(beside, X_OK) == 0 { return beside }
         }
-        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+        // Absolute PATH entries only: a relative one could hand the refresh token to ./tokenrun-http.
+        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where directory.hasPrefix("/") {
             let candidate = "\(directory)/tokenrun-http"
             if access(candidate, X_OK) == 0 { return candidate }
         }
@@ -147,7 +148,16 @@ public struct HelperProcessTransport: HTTPTransport {
             for pointer in envp { free(pointer) }
         }
         var pid: pid_t = 0
-        let spawned = ChildProcess.withChildAttributes { posix_spawn(&pid, helperPath, &actions, &$0, argv, envp) }
+        // Its own process group: a Ctrl-C or a group kill aimed at tokenrun must not
+        // cut a token request off halfway (the server might rotate the refresh token
+        // and tokenrun would never learn the new one).
+        let spawned = ChildProcess.withChildAttributes { attributes in
+            var flags: Int16 = 0
+            posix_spawnattr_getflags(&attributes, &flags)
+            posix_spawnattr_setflags(&attributes, flags | Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attributes, 0)
+            return posix_spawn(&pid, helperPath, &actions, &attributes, argv, envp)
+        }
         close(toChild[0])
         close(fromChild[1])
         guard spawned == 0 else {

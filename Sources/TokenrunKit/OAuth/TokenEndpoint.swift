@@ -75,10 +75,10 @@ public struct TokenEndpoint: Sendable {
         } catch {
             switch error {
             case .connectFailed(let why): throw .transient(reason: "cannot reach the token endpoint \(url): \(why)", retryAfter: nil)
-            case .timedOut(let why): throw .transient(reason: "the token endpoint \(url) timed out: \(why)", retryAfter: nil)
+            case .timedOut(let why): throw .uncertain(reason: "the token endpoint \(url) timed out: \(why)")
             case .responseTooLarge(let limit):
                 throw .unreadable(reason: "the token endpoint's answer is larger than \(limit / 1024) KiB; check token_endpoint")
-            case .failed(let why): throw .transient(reason: "the request to \(url) failed: \(why)", retryAfter: nil)
+            case .failed(let why): throw .uncertain(reason: "the request to \(url) failed: \(why)")
             case .helperMissing(let path): throw .helperMissing(path: path)
             }
         }
@@ -115,8 +115,10 @@ public struct TokenEndpoint: Sendable {
         if case .string(let code)? = object["error"] {
             let description: String? = if case .string(let text)? = object["error_description"] { sanitize(text) } else { nil }
             switch code {
-            case "invalid_grant": throw .invalidGrant(description: description)
-            case "invalid_client", "unauthorized": throw .invalidClient(description: description)
+            // GitHub says bad_refresh_token; OIDC providers say a user must sign in again.
+            case "invalid_grant", "bad_refresh_token", "interaction_required", "login_required", "consent_required":
+                throw .invalidGrant(description: description ?? (code == "invalid_grant" ? nil : code))
+            case "invalid_client", "unauthorized", "incorrect_client_credentials": throw .invalidClient(description: description)
             case "invalid_scope": throw .invalidScope(description: description)
             case "unauthorized_client": throw .unauthorizedClient(description: description)
             case "unsupported_grant_type": throw .unsupportedGrantType(description: description)

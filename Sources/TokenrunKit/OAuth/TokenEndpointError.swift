@@ -20,6 +20,10 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     case transient(reason: String, retryAfter: Int?)
     /// An answer that is not an OAuth token response (HTML, malformed JSON, a redirect).
     case unreadable(reason: String)
+    /// The request may have reached the server but no answer came (timeout, dropped
+    /// connection, helper killed). Never retried: with refresh-token rotation the
+    /// server may already have rotated the token, and resending it would be reuse.
+    case uncertain(reason: String)
     /// tokenrun-http, which makes the request, could not be started.
     case helperMissing(path: String)
 
@@ -35,6 +39,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .other(let code, _, _): code
         case .transient: "transient"
         case .unreadable: "unreadable"
+        case .uncertain: "no_answer"
         case .helperMissing: "helper_missing"
         }
     }
@@ -50,7 +55,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     /// Whether retrying later may succeed.
     public var isTransient: Bool {
         switch self {
-        case .transient, .unreadable: true
+        case .transient, .unreadable, .uncertain: true
         default: false
         }
     }
@@ -71,6 +76,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .other(let code, let d, let status): return with("the token endpoint answered HTTP \(status) with error \"\(code)\"", d)
         case .transient(let reason, _): return reason
         case .unreadable(let reason): return reason
+        case .uncertain(let reason): return reason
         case .helperMissing(let path): return "cannot run the network helper \(path)"
         }
     }

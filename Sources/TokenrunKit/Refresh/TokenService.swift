@@ -50,7 +50,9 @@ public struct TokenService: Sendable {
         var result = Result(injections: [], warnings: [], outcomes: [:])
         for profile in loaded {
             let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
-            let (credential, outcome, warnings) = try refresher.usableCredential(for: profile, policy: policy)
+            let (credential, outcome, warnings) = try ChildProcess.withTerminationDeferred {
+                try refresher.usableCredential(for: profile, policy: policy)
+            }
             result.injections.append(Injection(profile: profile, credential: credential))
             result.warnings += warnings
             result.outcomes[profile.name] = outcome

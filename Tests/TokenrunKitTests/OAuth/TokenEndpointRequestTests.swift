@@ -157,9 +157,12 @@ struct TokenEndpointRequestTests {
                 #expect(reason.contains("256 KiB"))
             case (.responseTooLarge, _):
                 Issue.record("expected unreadable, got \(error)")
-            case (_, .transient(let reason, let retryAfter)):
+            case (.connectFailed, .transient(let reason, let retryAfter)):
                 #expect(reason.contains(Self.url))
                 #expect(retryAfter == nil)
+            case (.timedOut, .uncertain(let reason)), (.failed, .uncertain(let reason)):
+                // The request may have arrived: not to be resent.
+                #expect(reason.contains(Self.url))
             default:
                 Issue.record("expected transient, got \(error)")
             }

@@ -238,13 +238,23 @@ struct RefresherTests {
 
     @Test("transient failures without Retry-After back off exponentially, within bounds")
     func backoffWithoutRetryAfter() throws {
-        let transport = ScriptedTransport([.fail(.connectFailed("refused")), .fail(.timedOut("10 s")), .status(502), .token("at")])
+        let transport = ScriptedTransport([.fail(.connectFailed("refused")), .status(503), .status(502), .token("at")])
         let (_, result) = try run(Self.expired, transport)
         _ = try result.get()
         let sleeps = clock.sleeps
         #expect(sleeps.count == 3)
         for (index, base) in [0.5, 1.0, 2.0].enumerated() where index < sleeps.count {
             #expect(sleeps[index] >= base * 0.75 && sleeps[index] <= base * 1.25, "sleep \(index + 1): \(sleeps[index])")
+        }
+    }
+
+    @Test("regression: no answer (timeout, dropped connection) is never retried: the server may have rotated the token")
+    func uncertainNotRetried() throws {
+        for failure in [TransportError.timedOut("30 s"), .failed("connection closed")] {
+            let transport = ScriptedTransport([.fail(failure), .token("at")])
+            let (_, result) = try run(Self.expired, transport)
+            #expect(throws: TokenrunError.self) { try result.get() }
+            #expect(transport.requests.count == 1)
         }
     }
 
