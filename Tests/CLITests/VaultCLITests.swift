@@ -70,7 +70,7 @@ struct VaultCLITests {
         let result = box.run(["vault", "init", "--passphrase"])
         #expect(result.status == 78)
         #expect(result.stderr.contains("no passphrase"))
-        #expect(!FileManagerShim.exists(box.vaultPath))
+        #expect(!pathExists(box.vaultPath))
     }
 
     @Test("import stores a token read from stdin, creates the vault saying where, and never echoes the token")
@@ -98,7 +98,7 @@ struct VaultCLITests {
         let missing = box.run(["import", "-p", "nope", "--refresh-token-stdin"], stdin: "rt")
         #expect(missing.status == 78)
         #expect(missing.stderr.contains("no profile named \"nope\""))
-        #expect(!FileManagerShim.exists(box.vaultPath))
+        #expect(!pathExists(box.vaultPath))
 
         box.writeProfile("acme", acmeProfile)
         let noFlag = box.run(["import", "-p", "acme"])
@@ -110,7 +110,7 @@ struct VaultCLITests {
         #expect(empty.stderr.contains("no refresh token"))
         let spaced = box.run(["import", "-p", "acme", "--refresh-token-stdin"], stdin: "two words\n")
         #expect(spaced.status == 64)
-        #expect(!FileManagerShim.exists(box.vaultPath))
+        #expect(!pathExists(box.vaultPath))
 
         box.writeProfile("broken", "[oauth]\ntoken_endpont = \"https://x.example/t\"\n")
         let invalid = box.run(["import", "-p", "broken", "--refresh-token-stdin"], stdin: "rt")
@@ -218,9 +218,7 @@ let acmeProfile = """
     client_id = "tokenrun-cli"
     """
 
-enum FileManagerShim {
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
-}
+func pathExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
 @Suite("tokenrun without its network helper")
 struct HelperMissingTests {
