@@ -29,4 +29,30 @@ public enum FormEncoding {
         let pair = "\(escape(clientID)):\(escape(secret))"
         return "Basic " + Data(pair.utf8).base64EncodedString()
     }
+
+    /// Splits `a=1&b=%20x` into decoded pairs (`+` is a space); malformed escapes are kept as written.
+    public static func decode(_ text: String) -> [(String, String)] {
+        text.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (unescape(String(parts[0])), parts.count > 1 ? unescape(String(parts[1])) : "")
+        }
+    }
+
+    static func unescape(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var input = Array(text.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(0x20)
+            } else if byte == UInt8(ascii: "%"), input.count >= 2,
+                let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                input = input.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

@@ -51,37 +51,45 @@ public struct TokenEndpoint: Sendable {
 
     /// Exchanges a refresh token for a new access token.
     public func refresh(_ refreshToken: SecretString, client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
-        var fields = [("grant_type", "refresh_token"), ("refresh_token", refreshToken.value)]
-        var headers = [
-            ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
-            ("User-Agent", "tokenrun/0.1"),
-        ]
-        switch client.method {
-        case .clientSecretBasic:
-            guard let secret = client.secret else {
-                throw .invalidClient(description: "no client secret is configured for client_secret_basic")
-            }
-            headers.append(("Authorization", FormEncoding.basicAuthorization(clientID: client.clientID, secret: secret.value)))
-        case .clientSecretPost:
-            fields.append(("client_id", client.clientID))
-            if let secret = client.secret { fields.append(("client_secret", secret.value)) }
-        case .none:
-            fields.append(("client_id", client.clientID))
-        }
-        let request = HTTPRequest(url: url, headers: headers, body: Array(FormEncoding.encode(fields).utf8))
-        let response: HTTPResponse
+        try unattendedExchange([("grant_type", "refresh_token"), ("refresh_token", refreshToken.value)], client: client)
+    }
+
+    /// An exchange made without a person waiting: slow_down is one more transient answer.
+    func unattendedExchange(_ fields: [(String, String)], client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
         do {
-            response = try transport.post(request, limits: limits)
-        } catch {
-            switch error {
-            case .connectFailed(let why): throw .transient(reason: "cannot reach the token endpoint \(url): \(why)", retryAfter: nil)
-            case .timedOut(let why): throw .uncertain(reason: "the token endpoint \(url) timed out: \(why)")
-            case .responseTooLarge(let limit):
-                throw .unreadable(reason: "the token endpoint's answer is larger than \(limit / 1024) KiB; check token_endpoint")
-            case .failed(let why): throw .uncertain(reason: "the request to \(url) failed: \(why)")
-            case .helperMissing(let path): throw .helperMissing(path: path)
-            }
+            return try exchange(fields, client: client)
+        } catch .slowDown(let retryAfter) {
+            throw .transient(reason: "the token endpoint answered slow_down", retryAfter: retryAfter)
         }
+    }
+
+    /// Redeems an authorization code (RFC 6749 §4.1.3) with its PKCE verifier and the same redirect_uri.
+    public func authorizationCode(
+        _ code: String, redirectURI: String, verifier: SecretString, client: ClientCredentials
+    ) throws(TokenEndpointError) -> TokenExchange {
+        try exchange(
+            [
+                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+                ("code_verifier", verifier.value),
+            ], client: client)
+    }
+
+    /// Polls for a device code's tokens (RFC 8628 §3.4).
+    public func deviceCode(_ deviceCode: SecretString, client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
+        try exchange(
+            [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", deviceCode.value)], client: client)
+    }
+
+    /// The client credentials grant (RFC 6749 §4.4): a token for the client itself.
+    public func clientCredentials(scopes: [String], client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
+        var fields = [("grant_type", "client_credentials")]
+        if !scopes.isEmpty { fields.append(("scope", scopes.joined(separator: " "))) }
+        return try unattendedExchange(fields, client: client)
+    }
+
+    /// One token request with `fields`, authenticated as `client`.
+    public func exchange(_ fields: [(String, String)], client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
+        let response = try OAuthPost(url: url, transport: transport, limits: limits, what: "token endpoint").send(fields, client: client)
         let now = clock()
         let grant = try Self.interpret(response, url: url)
         let skew = response.header("Date").flatMap(HTTPDate.parse).map { $0 - now }
@@ -123,8 +131,11 @@ public struct TokenEndpoint: Sendable {
             case "unauthorized_client": throw .unauthorizedClient(description: description)
             case "unsupported_grant_type": throw .unsupportedGrantType(description: description)
             case "expired_token": throw .expiredToken(description: description)
-            case "temporarily_unavailable", "server_error", "slow_down":
+            case "temporarily_unavailable", "server_error":
                 throw .transient(reason: "the token endpoint answered \(code)", retryAfter: retryAfter)
+            case "slow_down": throw .slowDown(retryAfter: retryAfter)
+            case "authorization_pending": throw .authorizationPending
+            case "access_denied": throw .accessDenied(description: description)
             default: throw .other(code: sanitize(code), description: description, status: status)
             }
         }

@@ -14,6 +14,12 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     case unsupportedGrantType(description: String?)
     /// The refresh token (or device code) timed out.
     case expiredToken(description: String?)
+    /// Device flow: the user has not answered yet (RFC 8628 §3.5).
+    case authorizationPending
+    /// Device flow: poll less often (RFC 8628 §3.5).
+    case slowDown(retryAfter: Int?)
+    /// The user (or an administrator) refused consent.
+    case accessDenied(description: String?)
     /// Another RFC 6749 error code.
     case other(code: String, description: String?, status: Int)
     /// Network trouble, a timeout, 5xx or 429: worth retrying.
@@ -36,6 +42,9 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .unauthorizedClient: "unauthorized_client"
         case .unsupportedGrantType: "unsupported_grant_type"
         case .expiredToken: "expired_token"
+        case .authorizationPending: "authorization_pending"
+        case .slowDown: "slow_down"
+        case .accessDenied: "access_denied"
         case .other(let code, _, _): code
         case .transient: "transient"
         case .unreadable: "unreadable"
@@ -55,7 +64,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     /// Whether retrying later may succeed.
     public var isTransient: Bool {
         switch self {
-        case .transient, .unreadable, .uncertain: true
+        case .transient, .unreadable, .uncertain, .slowDown: true
         default: false
         }
     }
@@ -73,6 +82,9 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .unsupportedGrantType(let d):
             return with("the provider does not support the refresh_token grant here (unsupported_grant_type)", d)
         case .expiredToken(let d): return with("the refresh token has expired (expired_token)", d)
+        case .authorizationPending: return "the user has not finished the login yet (authorization_pending)"
+        case .slowDown: return "the token endpoint asked to poll less often (slow_down)"
+        case .accessDenied(let d): return with("consent was refused (access_denied)", d)
         case .other(let code, let d, let status): return with("the token endpoint answered HTTP \(status) with error \"\(code)\"", d)
         case .transient(let reason, _): return reason
         case .unreadable(let reason): return reason

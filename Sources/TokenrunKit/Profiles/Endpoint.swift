@@ -23,6 +23,13 @@ public enum Endpoint {
         return nil
     }
 
+    /// The host of a URL ("https://a.example:8443/x" → "a.example").
+    public static func host(ofURL url: String) -> String? {
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
+        let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return host(of: String(authority.split(separator: "@").last ?? ""))
+    }
+
     /// The host part of an authority ("[::1]:8080" → "::1").
     static func host(of authority: String) -> String? {
         if authority.hasPrefix("[") {

@@ -9,6 +9,24 @@ public enum ClientAuthMethod: String, Sendable, CaseIterable {
     case none
 }
 
+/// How a credential is obtained (`[oauth] grant_type`).
+public enum GrantType: String, Sendable, CaseIterable {
+    /// A person consents in a browser; tokenrun gets the code on a loopback redirect (PKCE).
+    case authorizationCode = "authorization_code"
+    /// A person consents on another device with a user code (RFC 8628).
+    case deviceCode = "device_code"
+    /// Machine to machine: the client's own credentials, no person, no refresh token.
+    case clientCredentials = "client_credentials"
+}
+
+/// What a profile holds (`kind`).
+public enum ProfileKind: String, Sendable, CaseIterable {
+    /// OAuth 2.0 tokens, refreshed as they expire.
+    case oauth
+    /// A static API key, typed in once; nothing to refresh.
+    case apiKey = "api_key"
+}
+
 /// The `[oauth]` table.
 public struct OAuthSettings: Sendable, Equatable {
     public var tokenEndpoint: String?
@@ -21,6 +39,12 @@ public struct OAuthSettings: Sendable, Equatable {
     public var scopes: [String]
     public var authMethod: ClientAuthMethod?
     public var authorizationParams: [String: String]
+    /// Set explicitly by the profile; see `Profile.grantType` for the effective one.
+    public var grantType: GrantType?
+    /// A fixed port for the loopback redirect, for providers that need a registered one.
+    public var redirectPort: Int?
+    /// "127.0.0.1" (RFC 8252 §7.3, the default) or "localhost".
+    public var redirectHost: String?
 
     public init() {
         scopes = []
@@ -54,8 +78,31 @@ public struct Profile: Sendable, Equatable {
     public var description: String?
     public var username: String?
     public var exposeRefreshToken: Bool
+    public var kind: ProfileKind = .oauth
+    /// A shell command run once when the credential becomes invalid.
+    public var onReauthRequired: String?
     public var oauth: OAuthSettings
     public var refreshWindow: Int64
     public var env: [EnvBinding]
     public var files: [FileBinding]
+}
+
+extension Profile {
+    /// The grant a login uses: the profile's choice, else what its endpoints allow.
+    public var grantType: GrantType {
+        if let chosen = oauth.grantType { return chosen }
+        if oauth.authorizationEndpoint == nil && oauth.deviceAuthorizationEndpoint != nil { return .deviceCode }
+        return .authorizationCode
+    }
+
+    /// Whether a login must produce a refresh token for the credential to stay usable.
+    public var needsRefreshToken: Bool { kind == .oauth && grantType != .clientCredentials }
+
+    /// The profile's scopes that the stored grant does not cover (scopes added after the login).
+    public func scopesMissing(from credential: Credential) -> [String] {
+        guard kind == .oauth else { return [] }
+        let covered = Set(credential.scopes + (credential.requestedScopes ?? []))
+        if covered.isEmpty { return [] }  // an imported token: its scopes are unknown
+        return oauth.scopes.filter { !covered.contains($0) }
+    }
 }

@@ -17,6 +17,11 @@ public struct ProfileLayer: Sendable, Equatable {
     public var username: Located<String>?
     public var extends: Located<String>?
     public var exposeRefreshToken: Located<Bool>?
+    public var kind: Located<String>?
+    public var onReauthRequired: Located<String>?
+    public var grantType: Located<String>?
+    public var redirectPort: Located<Int>?
+    public var redirectHost: Located<String>?
     public var tokenEndpoint: Located<String>?
     public var authorizationEndpoint: Located<String>?
     public var deviceAuthorizationEndpoint: Located<String>?

@@ -8,10 +8,13 @@ public enum ProfileParser {
     /// Profile files above this size are refused unread.
     public static let sizeLimit = 1 << 20
 
-    static let topKeys = ["description", "username", "extends", "expose_refresh_token", "oauth", "refresh", "env", "file"]
+    static let topKeys = [
+        "description", "username", "extends", "kind", "expose_refresh_token", "on_reauth_required", "oauth", "refresh", "env", "file",
+    ]
     static let oauthKeys = [
         "token_endpoint", "authorization_endpoint", "device_authorization_endpoint", "revocation_endpoint",
-        "client_id", "client_secret", "client_secret_env", "scopes", "auth_method", "authorization_params",
+        "client_id", "client_secret", "client_secret_env", "scopes", "auth_method", "authorization_params", "grant_type",
+        "redirect_port", "redirect_host",
     ]
     static let refreshKeys = ["window"]
     static let fileKeys = ["path_env", "template", "name"]
@@ -135,6 +138,21 @@ public enum ProfileParser {
                         throw fail(entry.line, "expose_refresh_token must be true or false, found \(entry.value.typeName)")
                     }
                     layer.exposeRefreshToken = Located(value: value, line: entry.line)
+                case "kind":
+                    let kind = try string(entry, "kind")
+                    let choices = ProfileKind.allCases.map(\.rawValue)
+                    guard choices.contains(kind.value) else {
+                        throw fail(
+                            entry.line, "kind: \"\(kind.value)\" is not one of \(choices.joined(separator: ", "))",
+                            hint: Suggestion.hint(for: kind.value, in: choices, noun: "kind"))
+                    }
+                    layer.kind = kind
+                case "on_reauth_required":
+                    let command = try string(entry, "on_reauth_required")
+                    guard !command.value.allSatisfy(\.isWhitespace) else {
+                        throw fail(entry.line, "on_reauth_required is empty; give a shell command, or remove the key")
+                    }
+                    layer.onReauthRequired = command
                 case "oauth": try readOAuth(try table(entry, "oauth"), into: &layer)
                 case "refresh": try readRefresh(try table(entry, "refresh"), into: &layer)
                 case "env": try readEnv(try table(entry, "env"), into: &layer)
@@ -195,6 +213,28 @@ public enum ProfileParser {
                             hint: Suggestion.hint(for: method.value, in: choices, noun: "method"))
                     }
                     layer.authMethod = method
+                case "grant_type":
+                    let grant = try string(entry, path)
+                    let choices = GrantType.allCases.map(\.rawValue)
+                    guard choices.contains(grant.value) else {
+                        throw fail(
+                            entry.line, "oauth.grant_type: \"\(grant.value)\" is not one of \(choices.joined(separator: ", "))",
+                            hint: Suggestion.hint(for: grant.value, in: choices, noun: "grant type"))
+                    }
+                    layer.grantType = grant
+                case "redirect_port":
+                    guard case .integer(let port) = entry.value, (1...65535).contains(port) else {
+                        throw fail(entry.line, "oauth.redirect_port must be a port number from 1 to 65535")
+                    }
+                    layer.redirectPort = Located(value: Int(port), line: entry.line)
+                case "redirect_host":
+                    let host = try string(entry, path)
+                    guard host.value == "127.0.0.1" || host.value == "localhost" else {
+                        throw fail(
+                            entry.line,
+                            "oauth.redirect_host must be \"127.0.0.1\" or \"localhost\" (the redirect never leaves this machine)")
+                    }
+                    layer.redirectHost = host
                 case "authorization_params":
                     let params = try table(entry, path)
                     for param in params.entries {

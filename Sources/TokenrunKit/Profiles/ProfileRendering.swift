@@ -8,7 +8,9 @@ public enum ProfileRendering {
         if profile.chain.count > 1 { lines.append("# extends: \(profile.chain.dropFirst().joined(separator: " -> "))") }
         if let v = profile.description { lines.append("description = \(quote(v))") }
         if let v = profile.username { lines.append("username = \(quote(v))") }
+        if profile.kind != .oauth { lines.append("kind = \(quote(profile.kind.rawValue))") }
         if profile.exposeRefreshToken { lines.append("expose_refresh_token = true") }
+        if let v = profile.onReauthRequired { lines.append("on_reauth_required = \(quote(v))") }
         lines.append("")
         lines.append("[oauth]")
         let o = profile.oauth
@@ -17,11 +19,13 @@ public enum ProfileRendering {
             ("device_authorization_endpoint", o.deviceAuthorizationEndpoint),
             ("revocation_endpoint", o.revocationEndpoint), ("client_id", o.clientID),
             ("client_secret_env", o.clientSecretEnv), ("auth_method", o.authMethod?.rawValue),
+            ("grant_type", o.grantType?.rawValue), ("redirect_host", o.redirectHost),
         ] {
             if let value { lines.append("\(key) = \(quote(value))") }
         }
         if o.clientSecret != nil { lines.append("client_secret = \"********\"  # set in the profile; hidden") }
         if o.clientID == nil { lines.append("# client_id is not set: add it in your own profile that extends this one") }
+        if let port = o.redirectPort { lines.append("redirect_port = \(port)") }
         lines.append("scopes = [\(o.scopes.map(quote).joined(separator: ", "))]")
         if !o.authorizationParams.isEmpty {
             lines.append("")

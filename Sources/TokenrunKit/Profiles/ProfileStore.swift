@@ -167,6 +167,11 @@ enum ProfileMerger {
             if let v = layer.description { profile.description = v.value }
             if let v = layer.username { profile.username = v.value }
             if let v = layer.exposeRefreshToken { profile.exposeRefreshToken = v.value }
+            if let v = layer.kind { profile.kind = ProfileKind(rawValue: v.value) ?? .oauth }
+            if let v = layer.onReauthRequired { profile.onReauthRequired = v.value }
+            if let v = layer.grantType { profile.oauth.grantType = GrantType(rawValue: v.value) }
+            if let v = layer.redirectPort { profile.oauth.redirectPort = v.value }
+            if let v = layer.redirectHost { profile.oauth.redirectHost = v.value }
             if let v = layer.tokenEndpoint { profile.oauth.tokenEndpoint = v.value }
             if let v = layer.authorizationEndpoint { profile.oauth.authorizationEndpoint = v.value }
             if let v = layer.deviceAuthorizationEndpoint { profile.oauth.deviceAuthorizationEndpoint = v.value }

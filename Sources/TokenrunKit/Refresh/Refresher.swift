@@ -27,6 +27,8 @@ public struct Refresher: Sendable {
     public var environment: [String: String] = [:]
     /// Called after every refresh that reached the network (for the audit trail).
     public var onAttempt: @Sendable (RefreshAttempt) -> Void = { _ in }
+    /// Called once when a credential turns `invalid` (with the reason), after the vault is written.
+    public var onInvalidated: @Sendable (Profile, String) -> Void = { _, _ in }
 
     public init(vault: UnlockedVault, transport: @escaping @Sendable () -> any HTTPTransport) {
         self.vault = vault
@@ -37,11 +39,16 @@ public struct Refresher: Sendable {
     public func usableCredential(for profile: Profile, policy: RefreshPolicy) throws -> (Credential, RefreshOutcome, warnings: [String]) {
         guard let stored = try vault.credentialAsUnlocked(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
         try Self.failFast(stored, profile: profile)
+        if profile.kind == .apiKey {
+            guard stored.accessToken != nil else { throw TokenrunError.notLoggedIn(profile: profile.name) }
+            return (stored, .fresh, [])
+        }
         if !policy.needsRefresh(stored, now: clock()) { return (stored, .fresh, []) }
 
         var warnings: [String] = []
         var failure: TokenrunError?
         var outcome = RefreshOutcome.fresh
+        var invalidated: String?
         let result: Credential? = try vault.updateCredential(for: profile.name) { current in
             guard let current else {
                 failure = .notLoggedIn(profile: profile.name)
@@ -61,8 +68,12 @@ public struct Refresher: Sendable {
             case .success(let o): outcome = o
             case .failure(let error): failure = error
             }
+            if updated.state == .invalid && current.state != .invalid {
+                invalidated = updated.lastError ?? "the refresh token was rejected"
+            }
             return updated
         }
+        if let invalidated { onInvalidated(profile, invalidated) }
         if let failure { throw failure }
         guard let credential = result else { throw TokenrunError.notLoggedIn(profile: profile.name) }
         return (credential, outcome, warnings)
@@ -81,7 +92,8 @@ public struct Refresher: Sendable {
     func refreshLocked(_ current: Credential, profile: Profile) -> (Credential, Result<RefreshOutcome, TokenrunError>, [String]) {
         var next = current
         let now = clock()
-        guard let refreshToken = current.refreshToken else {
+        let usesClientCredentials = profile.grantType == .clientCredentials
+        guard let refreshToken = current.refreshToken ?? (usesClientCredentials ? SecretString("") : nil) else {
             next.state = .invalid
             next.lastError = "no refresh token is stored"
             next.updatedAt = now
@@ -110,7 +122,10 @@ public struct Refresher: Sendable {
             attempt += 1
             let attemptStart = monotonicMs()
             do {
-                let exchange = try endpoint.refresh(refreshToken, client: client)
+                let exchange =
+                    try usesClientCredentials
+                    ? endpoint.clientCredentials(scopes: profile.oauth.scopes, client: client)
+                    : endpoint.refresh(refreshToken, client: client)
                 let grant = exchange.grant
                 next.accessToken = grant.accessToken
                 next.tokenType = grant.tokenType
@@ -124,6 +139,7 @@ public struct Refresher: Sendable {
                 next.lastError = nil
                 next.clockSkew = exchange.clockSkew
                 next.updatedAt = exchange.receivedAt
+                next.refreshedAt = exchange.receivedAt
                 var notes: [String] = []
                 if let skew = exchange.clockSkew, abs(skew) > 60 {
                     notes.append(

@@ -47,6 +47,11 @@ public struct TokenService: Sendable {
             record.attempts = attempt.attempts
             try? trail.append(record)
         }
+        let variables = keys.variables
+        let paths = keys.paths
+        refresher.onInvalidated = { profile, reason in
+            Self.fireReauthHook(profile: profile, reason: reason, environment: variables, paths: paths, audit: trail)
+        }
         var result = Result(injections: [], warnings: [], outcomes: [:])
         for profile in loaded {
             let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
@@ -58,5 +63,36 @@ public struct TokenService: Sendable {
             result.outcomes[profile.name] = outcome
         }
         return result
+    }
+
+    /// Runs the profile's on_reauth_required hook, if any, and records it.
+    static func fireReauthHook(profile: Profile, reason: String, environment: [String: String], paths: Paths, audit: AuditTrail) {
+        var record = AuditRecord(event: "reauth_hook", profiles: [profile.name])
+        let command: String?
+        do {
+            command = try ReauthHook.command(for: profile, paths: paths)
+        } catch {
+            record.outcome = "failed"
+            record.detail = (error as? TokenrunError)?.summary ?? "cannot read the configuration"
+            try? audit.append(record)
+            return
+        }
+        guard let command else { return }
+        let outcome = ReauthHook.run(command, environment: ReauthHook.environment(base: environment, profile: profile.name, reason: reason))
+        switch outcome {
+        case .exited(let code):
+            record.outcome = code == 0 ? "ok" : "failed"
+            record.status = code
+        case .signaled(let signal):
+            record.outcome = "failed"
+            record.signal = signal
+        case .stillRunning:
+            record.outcome = "running"
+            record.detail = "still running after \(ReauthHook.waitSeconds) s; left to finish"
+        case .couldNotStart(let why):
+            record.outcome = "failed"
+            record.detail = "cannot run /bin/sh: \(why)"
+        }
+        try? audit.append(record)
     }
 }

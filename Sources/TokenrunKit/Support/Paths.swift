@@ -28,6 +28,8 @@ public struct Paths: Sendable, Equatable {
     public var defaultKeyFile: String { Self.join(configHome, "tokenrun/vault.key") }
     /// `$XDG_CONFIG_HOME/tokenrun/profiles`
     public var userProfiles: String { Self.join(configHome, "tokenrun/profiles") }
+    /// `$XDG_CONFIG_HOME/tokenrun/config.toml`: settings for every profile.
+    public var globalConfig: String { Self.join(configHome, "tokenrun/config.toml") }
     /// `$XDG_STATE_HOME/tokenrun/audit.jsonl`
     public var auditTrail: String { Self.join(stateHome, "tokenrun/audit.jsonl") }
 

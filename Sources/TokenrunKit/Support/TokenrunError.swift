@@ -62,6 +62,12 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case clientRejected(profile: String, clientID: String, detail: String?)
     case refreshRefused(profile: String, reason: String)
     case networkHelperMissing(path: String)
+    /// A login ended without a grant: refused, expired, timed out, or a bad redirect.
+    case loginFailed(profile: String, reason: String, hint: String?)
+    /// A login's answer lacked the refresh token the profile needs.
+    case noRefreshToken(profile: String, fix: String)
+    /// The remote revocation failed; the local record was deleted anyway.
+    case revocationFailed(profile: String, reason: String, transient: Bool)
 
     // Launching
     case commandNotFound(String)
@@ -74,8 +80,9 @@ extension TokenrunError {
     public var exitStatus: ExitStatus {
         switch self {
         case .usage, .invalidCredentialInput: .usage
-        case .notLoggedIn, .refreshTokenDead: .reconsentNeeded
+        case .notLoggedIn, .refreshTokenDead, .loginFailed: .reconsentNeeded
         case .providerUnavailable: .temporaryFailure
+        case .revocationFailed(_, _, let transient): transient ? .temporaryFailure : .configuration
         default: .configuration
         }
     }
@@ -153,6 +160,12 @@ extension TokenrunError {
             return "the provider refused to refresh \"\(profile)\": \(reason)"
         case .networkHelperMissing(let path):
             return "cannot start tokenrun's network helper (\(path)), so no token can be fetched"
+        case .loginFailed(let profile, let reason, _):
+            return "login for \(profile) failed: \(reason)"
+        case .noRefreshToken(let profile, _):
+            return "the login for \(profile) returned no refresh token, so the credential could not be kept fresh; nothing was stored"
+        case .revocationFailed(let profile, let reason, _):
+            return "the local credential for \(profile) was deleted, but remote revocation failed: \(reason)"
         case .commandNotFound(let name):
             return "\(name): command not found"
         case .commandNotExecutable(let name, let reason):
@@ -229,6 +242,12 @@ extension TokenrunError {
             ]
         case .networkHelperMissing:
             return ["install tokenrun-http in the same directory as tokenrun (make install does)"]
+        case .loginFailed(_, _, let hint):
+            return hint.map { [$0] } ?? []
+        case .noRefreshToken(let profile, let fix):
+            return [fix, "then: tokenrun login -p \(profile) --force"]
+        case .revocationFailed:
+            return ["the grant may still be valid at the provider: revoke it in the provider's account settings (connected apps)"]
         case .commandNotFound:
             return ["check the command's name and PATH"]
         case .commandNotExecutable(let name, _):

@@ -60,6 +60,14 @@ public struct Credential: Sendable, Equatable, Codable {
     public var updatedAt: Int64
     /// The token endpoint's clock minus ours at the last refresh, in seconds.
     public var clockSkew: Int64?
+    /// How the grant was obtained: a `GrantType` raw value, "api_key" or "import".
+    public var obtainedBy: String?
+    /// The scopes the login asked for (providers may answer with other spellings).
+    public var requestedScopes: [String]?
+    /// When the grant was obtained (login or import), in seconds since 1970.
+    public var grantedAt: Int64?
+    /// When the token endpoint last answered a refresh successfully, in seconds since 1970.
+    public var refreshedAt: Int64?
 
     public init(
         profile: String, refreshToken: SecretString? = nil, accessToken: SecretString? = nil,
@@ -95,6 +103,10 @@ public struct Credential: Sendable, Equatable, Codable {
         case lastError = "last_error"
         case updatedAt = "updated_at"
         case clockSkew = "clock_skew"
+        case obtainedBy = "obtained_by"
+        case requestedScopes = "requested_scopes"
+        case grantedAt = "granted_at"
+        case refreshedAt = "refreshed_at"
     }
 }
 

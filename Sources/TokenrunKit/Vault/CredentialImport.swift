@@ -55,9 +55,11 @@ public enum CredentialImport {
     @discardableResult
     public static func store(_ input: Input, profile: String, in vault: UnlockedVault, now: Int64) throws -> Bool {
         let existing = try vault.credential(for: profile)
-        let credential = Credential(
+        var credential = Credential(
             profile: profile, refreshToken: input.refreshToken,
             clientSecret: input.clientSecret ?? existing?.clientSecret, state: .connected, updatedAt: now)
+        credential.obtainedBy = "import"
+        credential.grantedAt = now
         try vault.store(credential)
         return existing != nil
     }

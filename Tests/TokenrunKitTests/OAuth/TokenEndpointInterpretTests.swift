@@ -218,9 +218,9 @@ struct TokenEndpointInterpretTests {
                 code: "unsupported_grant_type", status: 400,
                 expected: .unsupportedGrantType(description: "Token has been expired or revoked.")),
             ErrorCase(code: "expired_token", status: 400, expected: .expiredToken(description: "Token has been expired or revoked.")),
-            ErrorCase(
-                code: "access_denied", status: 403,
-                expected: .other(code: "access_denied", description: "Token has been expired or revoked.", status: 403)),
+            ErrorCase(code: "access_denied", status: 403, expected: .accessDenied(description: "Token has been expired or revoked.")),
+            ErrorCase(code: "authorization_pending", status: 400, expected: .authorizationPending),
+            ErrorCase(code: "slow_down", status: 400, expected: .slowDown(retryAfter: nil)),
             ErrorCase(
                 code: "invalid_request", status: 400,
                 expected: .other(code: "invalid_request", description: "Token has been expired or revoked.", status: 400)),
@@ -257,8 +257,8 @@ struct TokenEndpointInterpretTests {
     }
 
     @Test(
-        "server_error, temporarily_unavailable and slow_down are transient",
-        arguments: ["server_error", "temporarily_unavailable", "slow_down"])
+        "server_error and temporarily_unavailable are transient",
+        arguments: ["server_error", "temporarily_unavailable"])
     func transientCodes(_ code: String) {
         guard case .transient(let reason, _)? = interpret(400, #"{"error":"\#(code)"}"#).failure else {
             Issue.record("expected transient")

@@ -1,0 +1,66 @@
+// The on_reauth_required hook (issue 4 §5): when a credential turns invalid,
+// the profile's (or the global configuration's) command runs once, through
+// /bin/sh -c, so that an unattended failure reaches a person. It gets the
+// profile name, the reason and the command that recovers — never a token —
+// and none of the key-source variables. Its output goes to tokenrun's stderr,
+// so it never mixes with `get`'s token on stdout. tokenrun waits for it a
+// bounded time; a hook that hangs is left running.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs the re-authentication hook.
+public enum ReauthHook {
+    /// How long tokenrun waits for the hook before leaving it to finish alone.
+    public static let waitSeconds = 30
+
+    /// How the hook ended.
+    public enum Outcome: Sendable, Equatable {
+        case exited(Int32)
+        case signaled(Int32)
+        case stillRunning
+        case couldNotStart(String)
+    }
+
+    /// The hook's command: the profile's, else the global configuration's.
+    public static func command(for profile: Profile, paths: Paths) throws -> String? {
+        if let own = profile.onReauthRequired { return own }
+        return try GlobalConfig.load(path: paths.globalConfig).onReauthRequired
+    }
+
+    /// The hook's environment: the caller's minus key sources, plus what happened.
+    public static func environment(base: [String: String], profile: String, reason: String) -> [String: String] {
+        var environment = KeySources.removingKeyVariables(from: base)
+        environment["TOKENRUN_PROFILE"] = profile
+        environment["TOKENRUN_REAUTH_REASON"] = reason
+        environment["TOKENRUN_REAUTH_COMMAND"] = "tokenrun login -p \(profile)"
+        return environment
+    }
+
+    /// Runs `command` with `environment` and waits up to `waitSeconds`.
+    public static func run(_ command: String, environment: [String: String]) -> Outcome {
+        let words: [String] = ["/bin/sh", "-c", command]
+        let argv = words.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        var pid: pid_t = 0
+        let spawned = ChildProcess.withChildAttributes { posix_spawn(&pid, "/bin/sh", &actions, &$0, argv, envp) }
+        guard spawned == 0 else { return .couldNotStart(String(cString: strerror(spawned))) }
+        for _ in 0..<(waitSeconds * 20) {
+            switch ChildProcess.reap(pid) {
+            case .exited(let code)?: return .exited(code)
+            case .signaled(let signal)?: return .signaled(signal)
+            case nil: usleep(50_000)
+            }
+        }
+        return .stillRunning
+    }
+}
