@@ -30,7 +30,7 @@ struct TokenrunCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             RunCommand.self, GetCommand.self, ExportCommand.self, StatusCommand.self, ImportCommand.self,
-            LogCommand.self, ProfilesCommand.self, VaultCommand.self,
+            LoginCommand.self, RevokeCommand.self, DoctorCommand.self, LogCommand.self, ProfilesCommand.self, VaultCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

@@ -41,6 +41,22 @@ public enum CredentialImport {
         return Input(refreshToken: SecretString(token), clientSecret: secret)
     }
 
+    /// One secret alone on one line (an API key).
+    public static func parseSingleSecret(_ bytes: [UInt8], what: String) throws -> SecretString {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw TokenrunError.invalidCredentialInput("the input is not UTF-8 text; paste the \(what) itself")
+        }
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+            .map { String($0).trimmingSpaces }
+            .filter { !$0.isEmpty }
+        guard lines.count == 1 else {
+            throw TokenrunError.invalidCredentialInput(
+                lines.isEmpty ? "no \(what) on standard input" : "standard input has \(lines.count) lines; expected only the \(what)")
+        }
+        try check(lines[0], what: what)
+        return SecretString(lines[0])
+    }
+
     static func check(_ value: String, what: String) throws {
         if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == " " }) {
             throw TokenrunError.invalidCredentialInput("the \(what) contains spaces or control characters; paste it alone on one line")
