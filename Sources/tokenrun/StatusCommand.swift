@@ -50,6 +50,7 @@ struct StatusCommand: ParsableCommand {
 
     func expiry(_ report: CredentialReport, now: Int64) -> String {
         guard report.state != "not_logged_in" else { return "-" }
+        if report.kind == "api_key" { return "api key" }
         guard report.hasAccessToken, let expiresAt = report.expiresAt else { return "none yet" }
         return expiresAt > now ? "expires \(Timestamp.relative(expiresAt, now: now))" : "expired \(Timestamp.relative(expiresAt, now: now))"
     }
@@ -61,7 +62,17 @@ struct StatusCommand: ParsableCommand {
         case "not_logged_in": notes.append("tokenrun login -p \(report.profile)")
         case "invalid": notes.append("needs a new login: tokenrun login -p \(report.profile)")
         default:
-            if !report.hasRefreshToken { notes.append("no refresh token") }
+            if report.kind == "api_key" {
+                notes.append("api key; nothing to refresh")
+            } else if report.kind == "client_credentials" {
+                notes.append("client credentials; fetched again as needed")
+            } else if !report.hasRefreshToken {
+                notes.append("no refresh token")
+            }
+        }
+        if !report.missingScopes.isEmpty {
+            notes.append(
+                "needs a new login: the grant lacks \(report.missingScopes.joined(separator: " ")) (tokenrun login -p \(report.profile))")
         }
         if let error = report.lastError { notes.append(error) }
         return notes.joined(separator: "; ")
@@ -76,6 +87,9 @@ struct StatusCommand: ParsableCommand {
         let scopes: [String]
         let last_error: String?
         let profile_exists: Bool
+        let kind: String
+        let missing_scopes: [String]
+        let needs_login: Bool
     }
 
     func printJSON(_ reports: [CredentialReport], now: Int64) throws {
@@ -83,7 +97,9 @@ struct StatusCommand: ParsableCommand {
             Row(
                 profile: report.profile, state: report.state, expires_at: report.expiresAt.map(Timestamp.iso8601),
                 expires_in: report.expiresAt.map { $0 - now }, has_refresh_token: report.hasRefreshToken,
-                scopes: report.scopes, last_error: report.lastError, profile_exists: report.profileExists)
+                scopes: report.scopes, last_error: report.lastError, profile_exists: report.profileExists, kind: report.kind,
+                missing_scopes: report.missingScopes,
+                needs_login: report.state == "invalid" || report.state == "not_logged_in" || !report.missingScopes.isEmpty)
         }
         Output.line(try JSONOutput.encode(rows))
     }

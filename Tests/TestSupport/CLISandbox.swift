@@ -143,6 +143,19 @@ public final class RunningProcess: @unchecked Sendable {
 
     /// The output so far.
     public var stdoutSoFar: String { readText(outPath) ?? "" }
+
+    /// The error output so far.
+    public var stderrSoFar: String { readText(errPath) ?? "" }
+
+    /// Waits up to `seconds` for `condition` on the error output so far; returns the output.
+    public func waitForStderr(seconds: Double = 20, _ condition: (String) -> Bool) -> String? {
+        for _ in 0..<Int(seconds * 20) {
+            let text = stderrSoFar
+            if condition(text) { return text }
+            usleep(50_000)
+        }
+        return nil
+    }
 }
 
 /// The contents of a file as text, or nil.

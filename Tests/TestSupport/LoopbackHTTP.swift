@@ -1,5 +1,7 @@
 // A minimal HTTP/1.1 client for the tests' control calls to the provider on
 // 127.0.0.1 (plain http, Connection: close). Not used by tokenrun itself.
+import FoundationEssentials
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -8,6 +10,12 @@ public enum LoopbackHTTP {
     public struct Response: Sendable {
         public let status: Int
         public let body: String
+        public var headers: [(String, String)] = []
+
+        /// The first header of that name, case-insensitively.
+        public func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
     }
 
     /// Sends one request to `http://127.0.0.1:PORT/path`.
@@ -48,9 +56,13 @@ public enum LoopbackHTTP {
         }
         let text = String(decoding: received, as: UTF8.self)
         guard let headerEnd = text.firstRange(of: "\r\n\r\n") else { return nil }
-        let statusLine = text[..<headerEnd.lowerBound].split(separator: "\r\n").first ?? ""
-        let parts = statusLine.split(separator: " ")
+        let lines = text[..<headerEnd.lowerBound].split(separator: "\r\n")
+        let parts = (lines.first ?? "").split(separator: " ")
         guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
-        return Response(status: status, body: String(text[headerEnd.upperBound...]))
+        let headers = lines.dropFirst().compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " }))
+        }
+        return Response(status: status, body: String(text[headerEnd.upperBound...]), headers: headers)
     }
 }

@@ -95,6 +95,10 @@ public final class TestProvider: @unchecked Sendable {
         public let reuse_events: Int
         public let api_requests: Int
         public let api_ok: Int
+        public let revocations: Int
+        public let revocation_requests: Int
+        public let authorize_requests: Int
+        public let device_authorizations: Int
         public let last_token_request: LastRequest?
 
         public struct LastRequest: Decodable, Sendable {
@@ -114,6 +118,11 @@ public final class TestProvider: @unchecked Sendable {
 
     /// Changes lifetimes, rotation or clock skew; `json` is the body of /test/config.
     public func config(_ json: String) throws { _ = try post("/test/config", json) }
+
+    /// Approves (or denies) a device login, as the user would on the verification page.
+    public func decideDevice(userCode: String, approve: Bool = true) throws {
+        _ = try post("/test/device/\(approve ? "approve" : "deny")", #"{"user_code":"\#(userCode)"}"#)
+    }
 
     public func revokeUser(_ user: String) throws { _ = try post("/test/revoke-user", #"{"user":"\#(user)"}"#) }
 

@@ -14,6 +14,10 @@ public struct CredentialReport: Sendable, Equatable {
     public let updatedAt: Int64?
     /// False when the credential's profile no longer exists.
     public let profileExists: Bool
+    /// "oauth", "client_credentials" or "api_key".
+    public var kind = "oauth"
+    /// Scopes of the profile that the stored grant lacks: a new login is needed.
+    public var missingScopes: [String] = []
 
     public init(credential: Credential, profileExists: Bool) {
         state = credential.state.rawValue
@@ -53,10 +57,15 @@ public struct CredentialReport: Sendable, Equatable {
             names = Array(Set(byName.keys).union(userProfiles)).sorted()
         }
         return names.map { name in
-            if let credential = byName[name] {
-                return CredentialReport(credential: credential, profileExists: !store.candidates(named: name).isEmpty)
+            let profile = try? store.load(name)
+            var report =
+                byName[name].map { CredentialReport(credential: $0, profileExists: !store.candidates(named: name).isEmpty) }
+                ?? CredentialReport(notLoggedIn: name)
+            if let profile {
+                report.kind = profile.kind == .apiKey ? "api_key" : profile.grantType == .clientCredentials ? "client_credentials" : "oauth"
+                if let credential = byName[name] { report.missingScopes = profile.scopesMissing(from: credential) }
             }
-            return CredentialReport(notLoggedIn: name)
+            return report
         }
     }
 }
