@@ -65,8 +65,11 @@ public final class LoopbackRedirect {
         close(listener)
     }
 
-    /// The redirect URI to register in the authorization request.
-    public func redirectURI(host: String = "127.0.0.1") -> String { "http://\(host):\(port)/" }
+    /// The redirect URI of the authorization request. "localhost" has no path, as
+    /// Microsoft's registrations of http://localhost expect (any port matches).
+    public func redirectURI(host: String = "127.0.0.1") -> String {
+        host == "localhost" ? "http://localhost:\(port)" : "http://\(host):\(port)/"
+    }
 
     /// Waits until a request carries `code` or `error`, or `deadline` (monotonic ms) passes.
     public func waitForCallback(deadline: Int64, now: () -> Int64) throws(Failure) -> Callback {

@@ -7,22 +7,40 @@ public enum BuiltinProfiles {
         "generic": #"""
         # A template for any OAuth 2.0 provider. Copy it to
         # $XDG_CONFIG_HOME/tokenrun/profiles/NAME.toml (the file name is the profile
-        # name) and replace the example values. Every key is shown; all but
-        # token_endpoint and client_id are optional.
+        # name), replace the example values, then run `tokenrun login -p NAME`.
+        # Every key is shown; all but token_endpoint and client_id are optional.
+        #
+        # Register a client at the provider as a native / desktop / public app.
+        # For the browser login, register the redirect URI http://127.0.0.1/ (most
+        # providers then accept any port, RFC 8252); if yours insists on an exact one,
+        # set redirect_port below and register http://127.0.0.1:PORT/. Ask for the
+        # scope that yields a refresh token (often offline_access).
         description = "Template: copy and fill in for any OAuth 2.0 provider"
         # username = "me@example.com"     # the account; used by {{username}} and {{xoauth2}}
         # extends = "google"              # inherit everything from another profile
         # expose_refresh_token = false    # allow {{refresh_token}} in templates (rarely wise)
+        # kind = "oauth"                  # or "api_key": `login` asks for a static key (no echo) and seals it;
+        #                                 # nothing to refresh; templates get it as {{access_token}}
+        # on_reauth_required = 'notify-send "tokenrun: $TOKENRUN_PROFILE needs a login" "$TOKENRUN_REAUTH_COMMAND"'
+        #                                 # run with /bin/sh -c once, when the refresh token is rejected; it gets
+        #                                 # TOKENRUN_PROFILE, TOKENRUN_REAUTH_REASON, TOKENRUN_REAUTH_COMMAND.
+        #                                 # (a default for all profiles: $XDG_CONFIG_HOME/tokenrun/config.toml)
 
         [oauth]
-        # Token endpoints must be https, except on loopback addresses (127.0.0.1, ::1, localhost).
+        # Endpoints must be https, except on loopback addresses (127.0.0.1, ::1, localhost).
         token_endpoint = "https://auth.example.com/oauth/token"
         authorization_endpoint = "https://auth.example.com/oauth/authorize"
-        # device_authorization_endpoint = "https://auth.example.com/oauth/device"
-        # revocation_endpoint = "https://auth.example.com/oauth/revoke"
+        # device_authorization_endpoint = "https://auth.example.com/oauth/device"   # RFC 8628, for login --device
+        # revocation_endpoint = "https://auth.example.com/oauth/revoke"             # RFC 7009, for revoke
         client_id = "replace-with-your-client-id"
         # client_secret = "…"             # or client_secret_env = "VAR", or store it in the vault
         # auth_method = "client_secret_basic"   # or "client_secret_post", or "none" for public clients
+        # grant_type = "authorization_code"     # how `login` gets tokens: "authorization_code" (browser, PKCE,
+        #                                       # loopback redirect; the default), "device_code" (a code typed in
+        #                                       # on any device; the default when only device_authorization_endpoint
+        #                                       # is set) or "client_credentials" (machine to machine, needs a secret)
+        # redirect_port = 8400            # a fixed loopback port for the redirect (default: a free one)
+        # redirect_host = "127.0.0.1"     # or "localhost", for providers that only register http://localhost
         scopes = ["offline_access"]
 
         # [oauth.authorization_params]    # extra parameters for the authorization request
@@ -41,27 +59,45 @@ public enum BuiltinProfiles {
         # template = "{{access_token}}"
         """#,
         "github": #"""
-        # GitHub user-to-server tokens from a GitHub App (expiring tokens with refresh
-        # tokens) or an OAuth App.
+        # GitHub user access tokens from a GitHub App with expiring user tokens: each
+        # access token lasts 8 hours, the refresh token 6 months, and tokenrun
+        # refreshes as needed. The login is GitHub's device flow: tokenrun shows a code
+        # to enter at https://github.com/login/device.
         #
-        # You must supply your own app: create a GitHub App at
-        # https://github.com/settings/apps with "Expire user authorization tokens"
-        # and device flow enabled, then write:
+        # You must supply your own app. At https://github.com/settings/apps/new create
+        # a GitHub App: any name and Homepage URL; no Callback URL is needed; keep
+        # "Expire user authorization tokens" checked; check "Enable Device Flow";
+        # untick Webhook "Active"; choose the repository and account permissions the
+        # token needs; "Only on this account". Then install it (the app's page >
+        # Install App) on your account or the repositories it may reach, and write:
         #
         #     # $XDG_CONFIG_HOME/tokenrun/profiles/github.toml
         #     extends = "github"
         #     [oauth]
-        #     client_id = "Iv1.0123456789abcdef"
+        #     client_id = "Iv23li0123456789abcd"   # the app's "Client ID", not its App ID
         #
-        # GitHub has no standard revocation endpoint; revoke grants in its settings.
+        # and run `tokenrun login -p github`. A GitHub App's tokens carry the app's
+        # permissions, not OAuth scopes, so none are requested; tokens made by the
+        # device flow need no client secret, to log in or to refresh. OAuth Apps issue
+        # tokens that never expire and no refresh token: use a GitHub App.
+        #
+        # For the browser flow instead: add the Callback URL http://127.0.0.1/
+        # (GitHub accepts any port on it), generate a client secret, and set
+        # grant_type = "authorization_code", auth_method = "client_secret_post" and
+        # client_secret_env in your profile.
+        #
+        # GitHub has no RFC 7009 revocation endpoint: `tokenrun revoke -p github`
+        # deletes the local record; revoke the grant itself at
+        # https://github.com/settings/apps/authorizations.
         description = "GitHub API and git over HTTPS (set your own client_id)"
 
         [oauth]
+        grant_type = "device_code"
+        device_authorization_endpoint = "https://github.com/login/device/code"
         authorization_endpoint = "https://github.com/login/oauth/authorize"
         token_endpoint = "https://github.com/login/oauth/access_token"
-        device_authorization_endpoint = "https://github.com/login/device/code"
-        auth_method = "client_secret_post"
-        scopes = ["repo", "read:org"]
+        auth_method = "none"
+        scopes = []
 
         [refresh]
         window = "10m"
@@ -73,8 +109,9 @@ public enum BuiltinProfiles {
         "gmail": #"""
         # Gmail over IMAP/SMTP (XOAUTH2) and the Gmail API, on top of the google profile.
         #
-        # You must supply your own OAuth client (see the google profile) and your
-        # address, for XOAUTH2:
+        # You must supply your own OAuth client of type "Desktop app" (see the google
+        # profile; enable the Gmail API only if you call it, IMAP and SMTP do not need
+        # it) and your address, for XOAUTH2:
         #
         #     # $XDG_CONFIG_HOME/tokenrun/profiles/gmail.toml
         #     extends = "gmail"
@@ -83,7 +120,14 @@ public enum BuiltinProfiles {
         #     client_id = "1234-abc.apps.googleusercontent.com"
         #     client_secret_env = "GOOGLE_CLIENT_SECRET"
         #
-        # https://mail.google.com/ is the one scope IMAP and SMTP accept.
+        # then run `tokenrun login -p gmail` and approve in the browser.
+        #
+        # https://mail.google.com/ is the one scope IMAP and SMTP accept. Google calls
+        # it restricted: an unverified app gets a warning screen and at most 100
+        # users, which is fine for your own mail. Keep the app's publishing status
+        # "In production", or Google ends the login after 7 days. Google's device
+        # flow does not allow this scope: on a machine without a browser use
+        # `tokenrun login -p gmail --no-browser` with SSH port forwarding.
         extends = "google"
         description = "Gmail: IMAP, SMTP (XOAUTH2) and the Gmail API"
 
@@ -96,18 +140,35 @@ public enum BuiltinProfiles {
         "google": #"""
         # Google OAuth 2.0 (accounts.google.com), the base for gmail and other Google APIs.
         #
-        # You must supply your own OAuth client: create one of type "Desktop app" at
-        # https://console.cloud.google.com/apis/credentials, then write
-        # $XDG_CONFIG_HOME/tokenrun/profiles/google.toml (or a new name) with:
+        # You must supply your own OAuth client. In the Google Cloud console, set up
+        # the Google Auth Platform (https://console.cloud.google.com/auth/overview):
+        # audience "External" (or "Internal" in a Workspace organisation), yourself as
+        # a test user; enable the APIs you call (https://console.cloud.google.com/apis/library);
+        # then under Clients (https://console.cloud.google.com/auth/clients) create a
+        # client of type "Desktop app". A Desktop client needs no redirect URI: Google
+        # accepts any loopback http://127.0.0.1:PORT/ for it. Then write
+        # $XDG_CONFIG_HOME/tokenrun/profiles/google.toml (or any other name):
         #
         #     extends = "google"
         #     [oauth]
         #     client_id = "1234-abc.apps.googleusercontent.com"
-        #     client_secret_env = "GOOGLE_CLIENT_SECRET"   # or client_secret = "…", or store it in the vault
+        #     client_secret_env = "GOOGLE_CLIENT_SECRET"   # or client_secret = "…"
         #     scopes = ["openid", "email", "https://www.googleapis.com/auth/drive.readonly"]
         #
+        # and run `tokenrun login -p google` (a browser login, PKCE, loopback redirect).
+        # Google's token endpoint wants the Desktop client's secret although Google
+        # does not treat it as confidential.
+        #
         # Google returns a refresh token only with access_type=offline, and issues a
-        # new one on re-consent only with prompt=consent: both are set below.
+        # new one on re-consent only with prompt=consent: both are set below. While the
+        # app's publishing status is "Testing", Google ends every consent (and its
+        # refresh token) 7 days after it was given: publish the app ("In production")
+        # to keep them. Refresh tokens unused for 6 months expire too.
+        #
+        # `tokenrun login --device` needs a second client, of type "TVs and Limited
+        # Input devices", and Google allows only a few scopes in that flow (Gmail's
+        # is not among them). On a machine without a browser, prefer
+        # `tokenrun login --no-browser` with SSH port forwarding (see the README).
         description = "Google APIs (set your own client_id; add the scopes you need)"
 
         [oauth]
@@ -129,22 +190,35 @@ public enum BuiltinProfiles {
         GOOGLE_OAUTH_ACCESS_TOKEN = "{{access_token}}"
         """#,
         "microsoft": #"""
-        # Microsoft identity platform (Entra ID / Azure AD, personal and work accounts),
+        # Microsoft identity platform (Entra ID: work, school and personal accounts),
         # the base for outlook and Microsoft Graph.
         #
-        # You must supply your own app registration: register an application at
-        # https://entra.microsoft.com (App registrations), allow public client flows,
-        # add the redirect URI http://localhost, then write:
+        # You must supply your own app registration. At https://entra.microsoft.com,
+        # App registrations > New registration: supported account types "Accounts in
+        # any organizational directory and personal Microsoft accounts"; redirect URI
+        # platform "Public client/native (mobile & desktop)", value http://localhost
+        # (Microsoft ignores the port of a localhost redirect, so the free port
+        # tokenrun picks matches). Then, in the app: Authentication > "Allow public
+        # client flows" = Yes (needed by `login --device`); API permissions > Add a
+        # permission > Microsoft Graph > Delegated permissions: offline_access and the
+        # permissions of your scopes. No client secret: tokenrun is a public client
+        # and uses PKCE. Then write:
         #
         #     # $XDG_CONFIG_HOME/tokenrun/profiles/microsoft.toml
         #     extends = "microsoft"
         #     [oauth]
-        #     client_id = "00000000-0000-0000-0000-000000000000"
+        #     client_id = "00000000-0000-0000-0000-000000000000"   # "Application (client) ID"
         #
-        # For one tenant only, replace "common" in the endpoints with your tenant id.
+        # and run `tokenrun login -p microsoft`.
+        #
+        # "common" in the endpoints takes work, school and personal accounts; put
+        # "organizations", "consumers" or your tenant id there to narrow it.
         # Microsoft returns a refresh token only when offline_access is among the
-        # scopes; keep it when you change them. Sending mail through Graph needs
-        # Mail.ReadWrite beside Mail.Send.
+        # scopes: keep it when you change them. Its refresh tokens expire after 90
+        # days without use. Sending mail through Graph needs Mail.ReadWrite beside
+        # Mail.Send. Microsoft has no RFC 7009 revocation endpoint: `tokenrun revoke`
+        # deletes the local record; withdraw the consent at https://myapps.microsoft.com
+        # (work, school) or https://account.live.com/consent/Manage (personal).
         description = "Microsoft Graph (set your own client_id)"
 
         [oauth]
@@ -152,6 +226,7 @@ public enum BuiltinProfiles {
         token_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
         device_authorization_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode"
         auth_method = "none"
+        redirect_host = "localhost"
         scopes = ["offline_access", "https://graph.microsoft.com/User.Read"]
 
         [refresh]
@@ -165,7 +240,8 @@ public enum BuiltinProfiles {
         # the microsoft profile.
         #
         # You must supply your own app registration (see the microsoft profile) with
-        # the IMAP.AccessAsUser.All and SMTP.Send delegated permissions, and your address:
+        # the delegated Microsoft Graph permissions offline_access,
+        # IMAP.AccessAsUser.All and SMTP.Send, and your address:
         #
         #     # $XDG_CONFIG_HOME/tokenrun/profiles/outlook.toml
         #     extends = "outlook"
@@ -173,7 +249,13 @@ public enum BuiltinProfiles {
         #     [oauth]
         #     client_id = "00000000-0000-0000-0000-000000000000"
         #
-        # offline_access must stay among the scopes, or Microsoft returns no refresh token.
+        # then run `tokenrun login -p outlook`.
+        #
+        # IMAP and SMTP take tokens for the Outlook resource (https://outlook.office.com/…),
+        # not Graph's: one login cannot ask for both, so keep Graph scopes in another
+        # profile. offline_access must stay among the scopes, or Microsoft returns no
+        # refresh token. In Microsoft 365, SMTP AUTH may be switched off for the
+        # mailbox; an administrator turns it on.
         extends = "microsoft"
         description = "Outlook / Microsoft 365 mail: IMAP and SMTP (XOAUTH2)"
 
