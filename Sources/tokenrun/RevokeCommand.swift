@@ -46,8 +46,9 @@ struct RevokeCommand: ParsableCommand {
             context.record(record)
             if let remoteFailure { throw remoteFailure }
             Output.line("deleted the credential for \(profile.name); at the provider: \(remote)")
-            if remote.hasPrefix("no revocation endpoint") || remote.hasPrefix("not contacted") {
-                Diagnostics.notice("the grant may still be valid at the provider: revoke it in the provider's account settings too")
+            if remote.hasPrefix("no revocation endpoint") || remote.hasPrefix("not contacted") || profile.kind == .apiKey {
+                let page = ProviderQuirks.grantsPage(profile).map { " (\($0))" } ?? ""
+                Diagnostics.notice("the grant may still be valid at the provider: withdraw it in the provider's account settings\(page)")
             }
         }
     }

@@ -33,6 +33,17 @@ public enum ProviderQuirks {
         }
     }
 
+    /// Where a person withdraws the grant by hand, for providers known to tokenrun.
+    public static func grantsPage(_ profile: Profile) -> String? {
+        switch KnownProvider.of(profile) {
+        case .google: "https://myaccount.google.com/connections"
+        case .microsoft:
+            "https://myapps.microsoft.com (work or school accounts) or https://account.live.com/consent/Manage (personal accounts)"
+        case .github: "https://github.com/settings/apps/authorizations"
+        case nil: nil
+        }
+    }
+
     /// Problems with a profile's settings that stop refresh tokens from being issued.
     public static func configurationWarnings(_ profile: Profile) -> [String] {
         guard profile.kind == .oauth, profile.grantType != .clientCredentials else { return [] }

@@ -247,7 +247,9 @@ extension TokenrunError {
         case .noRefreshToken(let profile, let fix):
             return [fix, "then: tokenrun login -p \(profile) --force"]
         case .revocationFailed:
-            return ["the grant may still be valid at the provider: revoke it in the provider's account settings (connected apps)"]
+            return [
+                "the grant may still be valid at the provider: withdraw it in the provider's account settings (connected apps), or retry later: tokenrun login, then tokenrun revoke"
+            ]
         case .commandNotFound:
             return ["check the command's name and PATH"]
         case .commandNotExecutable(let name, _):
