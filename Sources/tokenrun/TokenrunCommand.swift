@@ -19,10 +19,14 @@ struct TokenrunCommand: ParsableCommand {
               profiles   $TOKENRUN_PROFILE_PATH, $XDG_CONFIG_HOME/tokenrun/profiles/NAME.toml, built-ins
               vault      $XDG_DATA_HOME/tokenrun/vault (lock file beside it)
               key file   $XDG_CONFIG_HOME/tokenrun/vault.key
+              config     $XDG_CONFIG_HOME/tokenrun/config.toml
 
             The vault is unlocked by, in order: TOKENRUN_KEY_FILE, the systemd credential \
             tokenrun-vault-key, TOKENRUN_PASSPHRASE / TOKENRUN_PASSPHRASE_FILE, the default \
             key file, or a passphrase prompt on a terminal.
+
+            Start with: tokenrun login -p NAME (tokenrun profiles list shows the names); \
+            when something is wrong: tokenrun doctor.
 
             Exit status: 64 usage error; 75 temporary failure, retry later; 77 a new login \
             is needed; 78 configuration (profile, vault, key, permissions).
