@@ -93,7 +93,8 @@ public struct Refresher: Sendable {
         var next = current
         let now = clock()
         let usesClientCredentials = profile.grantType == .clientCredentials
-        guard let refreshToken = current.refreshToken ?? (usesClientCredentials ? SecretString("") : nil) else {
+        let refreshToken = current.refreshToken
+        if refreshToken == nil && !usesClientCredentials {
             next.state = .invalid
             next.lastError = "no refresh token is stored"
             next.updatedAt = now
@@ -122,10 +123,12 @@ public struct Refresher: Sendable {
             attempt += 1
             let attemptStart = monotonicMs()
             do {
-                let exchange =
-                    try usesClientCredentials
-                    ? endpoint.clientCredentials(scopes: profile.oauth.scopes, client: client)
-                    : endpoint.refresh(refreshToken, client: client)
+                let exchange: TokenExchange
+                if let refreshToken {
+                    exchange = try endpoint.refresh(refreshToken, client: client)
+                } else {
+                    exchange = try endpoint.clientCredentials(scopes: profile.oauth.scopes, client: client)
+                }
                 let grant = exchange.grant
                 next.accessToken = grant.accessToken
                 next.tokenType = grant.tokenType
