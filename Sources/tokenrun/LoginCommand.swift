@@ -115,7 +115,9 @@ struct LoginCommand: ParsableCommand {
             } catch {
                 throw TokenrunError.loginFailed(
                     profile: profile.name, reason: Self.describe(error),
-                    hint: profile.oauth.redirectPort.map { "stop what listens on port \($0) (ss -ltnp 'sport = :\($0)'), then log in again" })
+                    hint: profile.oauth.redirectPort.map {
+                        "stop what listens on port \($0) (ss -ltnp 'sport = :\($0)'), then log in again"
+                    })
             }
             exchange = try login.authorizationCode(
                 listener: listener, redirectHost: profile.oauth.redirectHost ?? "127.0.0.1", pkce: try PKCE.generate(),
@@ -135,7 +137,8 @@ struct LoginCommand: ParsableCommand {
         }
         if let skew = exchange.clockSkew, abs(skew) > 60 {
             Diagnostics.warning(
-                "the local clock is \(abs(skew)) s \(skew > 0 ? "behind" : "ahead of") the token endpoint's; sync it (timedatectl set-ntp true)")
+                "the local clock is \(abs(skew)) s \(skew > 0 ? "behind" : "ahead of") the token endpoint's; sync it (timedatectl set-ntp true)"
+            )
         }
         return Login.credential(from: exchange, profile: profile, grantType: grant, previous: existing)
     }

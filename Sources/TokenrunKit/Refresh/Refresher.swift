@@ -208,7 +208,9 @@ public struct Refresher: Sendable {
     }
 
     /// The client id and secret: secret from client_secret_env, the profile, or the vault, in that order.
-    public static func clientCredentials(profile: Profile, credential: Credential, environment: [String: String]) throws -> ClientCredentials {
+    public static func clientCredentials(profile: Profile, credential: Credential, environment: [String: String]) throws
+        -> ClientCredentials
+    {
         guard let clientID = profile.oauth.clientID else {
             throw TokenrunError.profileIncomplete(profile: profile.name, missing: "oauth.client_id")
         }
