@@ -57,10 +57,16 @@ public final class PrivateFiles {
 
     /// Removes `run-PID-*` directories whose PID no longer exists.
     public static func sweep(_ base: String) {
-        for name in FileSystem.listDirectory(base) where name.hasPrefix("run-") {
+        for name in leftovers(base) { removeTree(Paths.join(base, name)) }
+    }
+
+    /// Names of the `run-PID-*` directories under `base` whose PID no longer exists.
+    public static func leftovers(_ base: String) -> [String] {
+        FileSystem.listDirectory(base).filter { name in
+            guard name.hasPrefix("run-") else { return false }
             let parts = name.split(separator: "-")
-            guard parts.count == 3, let pid = Int32(parts[1]), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { removeTree(Paths.join(base, name)) }
+            guard parts.count == 3, let pid = Int32(parts[1]), pid > 0 else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
         }
     }
 
