@@ -33,7 +33,8 @@ extension Doctor {
                 .pass(
                     "profiles.valid",
                     files.isEmpty
-                        ? "no profile files of your own (in \(where_))" : "\(files.count) profile file\(files.count == 1 ? "" : "s") load"))
+                        ? "no profile files of your own (in \(where_))"
+                        : files.count == 1 ? "1 profile file, valid" : "\(files.count) profile files, all valid"))
         }
         return checks
     }
