@@ -19,9 +19,14 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // prctl is variadic, so Swift cannot call it: a two-function C shim.
+        .target(
+            name: "_TokenrunCShims",
+            path: "Sources/_TokenrunCShims"
+        ),
         .target(
             name: "TokenrunKit",
-            dependencies: ["CSodium"]
+            dependencies: ["CSodium", "_TokenrunCShims"]
         ),
         // The network lives in its own small program, started only to refresh, so
         // the warm path's binary carries no TLS or HTTP stack (start-up cost).

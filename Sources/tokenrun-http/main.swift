@@ -33,6 +33,9 @@ func answer(_ response: HTTPHelperResponse) -> Never {
     exit(0)
 }
 
+// It holds a refresh token in memory: no core dumps, not dumpable.
+ProcessHardening.apply()
+
 if isatty(0) == 1 {
     let message = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
     _ = message.withCString { write(2, $0, strlen($0)) }

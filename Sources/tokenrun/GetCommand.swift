@@ -34,6 +34,9 @@ struct GetCommand: ParsableCommand {
     @Flag(help: "Print every field as a JSON object.")
     var json = false
 
+    @Flag(name: .shortAndLong, help: "Say on stderr what tokenrun decides (names and times, never a secret).")
+    var verbose = false
+
     struct JSONResult: Encodable {
         let profile: String
         let access_token: String
@@ -45,15 +48,16 @@ struct GetCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Self.printValue(profile: profile, field: field, minTTL: ttl.seconds, json: json)
+        try Self.printValue(profile: profile, field: field, minTTL: ttl.seconds, json: json, verbose: verbose)
     }
 
     /// Prints one field (or all, as JSON) of a usable credential.
-    static func printValue(profile: String, field: Field, minTTL: Int64?, json: Bool) throws {
+    static func printValue(profile: String, field: Field, minTTL: Int64?, json: Bool, verbose: Bool = false) throws {
         try Diagnostics.run {
             let context = CommandContext()
             let ready = try context.tokens.usable([profile], minTTL: minTTL)
             for warning in ready.warnings { Diagnostics.warning(warning) }
+            Verbose(enabled: verbose).report(ready, now: context.now)
             let injection = ready.injections[0]
             let now = context.now
             let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: now)

@@ -27,6 +27,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var ttl: MinTTLOption
 
+    @Flag(name: .shortAndLong, help: "Say on stderr what tokenrun decides (names and times, never a secret).")
+    var verbose = false
+
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
     var command: [String] = []
 
@@ -36,17 +39,19 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Self.launch(profiles: profile, minTTL: ttl.seconds, command: command)
+        try Self.launch(profiles: profile, minTTL: ttl.seconds, command: command, verbose: verbose)
     }
 
     /// Refreshes, injects, runs `command` and passes its status on (thrown as ExitCode).
-    static func launch(profiles profile: [String], minTTL: Int64?, command: [String]) throws {
+    static func launch(profiles profile: [String], minTTL: Int64?, command: [String], verbose: Bool = false) throws {
         // Before anything can start a thread, so every thread inherits the mask.
         ChildProcess.blockSignals()
         try Diagnostics.run {
             let context = CommandContext()
             let ready = try context.tokens.usable(profile, minTTL: minTTL)
             for warning in ready.warnings { Diagnostics.warning(warning) }
+            let log = Verbose(enabled: verbose)
+            log.report(ready, now: context.now)
 
             var files: PrivateFiles?
             defer { files?.remove() }
@@ -66,6 +71,8 @@ struct RunCommand: ParsableCommand {
             }
             let environment = try ChildEnvironment.build(
                 inherited: context.environment, injections: ready.injections, filePaths: filePaths, now: now)
+            log.environment(environment, inherited: context.environment)
+            for (profile, paths) in filePaths { for (variable, path) in paths { log.say("\(profile): file \(variable)=\(path)") } }
 
             if let signal = ChildProcess.pendingTerminationSignal() {
                 throw ExitCode(128 + signal)
@@ -86,6 +93,7 @@ struct RunCommand: ParsableCommand {
                 throw error
             }
             files?.remove()
+            log.say("\(command[0].baseName) ended: \(exit.shellStatus == 0 ? "status 0" : "status \(exit.shellStatus)")")
             var ended = AuditRecord(event: "exit", profiles: profile)
             ended.command = command[0].baseName
             ended.durationMs = Int(Refresher.monotonicMilliseconds() - started)

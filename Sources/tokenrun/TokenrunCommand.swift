@@ -40,6 +40,8 @@ struct TokenrunCommand: ParsableCommand {
     )
 
     static func main() {
+        // Before any secret is read: no core dumps, not dumpable, umask 077.
+        ProcessHardening.apply()
         if let status = FastPath.handle(CommandLine.arguments) { Glibc.exit(status) }
         Self.main(nil)
     }

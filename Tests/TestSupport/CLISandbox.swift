@@ -67,8 +67,10 @@ public final class CLISandbox: Sendable {
     public func read(_ path: String) -> String? { readText(path) }
 
     /// Runs tokenrun with `arguments`; `stdin` is fed from a file.
-    public func run(_ arguments: [String], stdin: String = "", environment extra: [String: String] = [:]) -> CLIResult {
-        start(arguments, stdin: stdin, environment: extra).wait()
+    public func run(
+        _ arguments: [String], stdin: String = "", environment extra: [String: String] = [:], program: String? = nil
+    ) -> CLIResult {
+        start(arguments, stdin: stdin, environment: extra, program: program).wait()
     }
 
     /// Starts tokenrun (or, with `program`, another program) without waiting for it.

@@ -39,7 +39,9 @@ public enum Browser {
             posix_spawn_file_actions_adddup2(&actions, 2, 1)
         }
         var pid: pid_t = 0
-        let spawned = ChildProcess.withChildAttributes { posix_spawnp(&pid, words[0], &actions, &$0, argv, env) }
+        let spawned = ProcessHardening.withCallerSettings {
+            ChildProcess.withChildAttributes { posix_spawnp(&pid, words[0], &actions, &$0, argv, env) }
+        }
         return spawned == 0 ? words[0] : nil
     }
 }

@@ -88,7 +88,9 @@ public enum ChildProcess {
             for pointer in envp { free(pointer) }
         }
         var pid: pid_t = 0
-        let spawned = withChildAttributes { posix_spawnp(&pid, arguments[0], nil, &$0, argv, envp) }
+        let spawned = ProcessHardening.withCallerSettings {
+            withChildAttributes { posix_spawnp(&pid, arguments[0], nil, &$0, argv, envp) }
+        }
         switch spawned {
         case 0: break
         case ENOENT, ENOTDIR: throw TokenrunError.commandNotFound(arguments[0])

@@ -52,7 +52,9 @@ public enum ReauthHook {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, 2, 1)
         var pid: pid_t = 0
-        let spawned = ChildProcess.withChildAttributes { posix_spawn(&pid, "/bin/sh", &actions, &$0, argv, envp) }
+        let spawned = ProcessHardening.withCallerSettings {
+            ChildProcess.withChildAttributes { posix_spawn(&pid, "/bin/sh", &actions, &$0, argv, envp) }
+        }
         guard spawned == 0 else { return .couldNotStart(String(cString: strerror(spawned))) }
         for _ in 0..<(waitSeconds * 20) {
             switch ChildProcess.reap(pid) {

@@ -24,6 +24,8 @@ public struct TokenService: Sendable {
         public var injections: [Injection]
         public var warnings: [String]
         public var outcomes: [String: RefreshOutcome]
+        /// How the vault was sealed ("a key file", "a passphrase"), for --verbose.
+        public var sealedWith = ""
     }
 
     /// Loads every profile first (so a typo fails before any network), then refreshes each as needed.
@@ -53,6 +55,7 @@ public struct TokenService: Sendable {
             Self.fireReauthHook(profile: profile, reason: reason, environment: variables, paths: paths, audit: trail)
         }
         var result = Result(injections: [], warnings: [], outcomes: [:])
+        result.sealedWith = unlocked.keySource.phrase
         for profile in loaded {
             let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
             let (credential, outcome, warnings) = try ChildProcess.withTerminationDeferred {
