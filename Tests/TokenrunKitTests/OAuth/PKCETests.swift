@@ -1,0 +1,63 @@
+import Testing
+@testable import TokenrunKit
+
+@Suite("PKCE and base64url")
+struct PKCETests {
+    static let rfcVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    static let rfcChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    /// RFC 3986 §2.3, the only characters RFC 7636 §4.1 allows in a verifier.
+    static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    @Test("RFC 7636 Appendix B: the example verifier is base64url of its 32 octets, and its S256 challenge is as printed")
+    func rfcVector() {
+        let octets: [UInt8] = [
+            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186,
+            22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+        ]
+        #expect(Base64URL.encode(octets) == Self.rfcVerifier)
+        #expect(PKCE.challenge(for: Self.rfcVerifier) == Self.rfcChallenge)
+        let pkce = PKCE(verifier: Self.rfcVerifier, state: "xyz")
+        #expect(pkce.verifier.value == Self.rfcVerifier)
+        #expect(pkce.challenge == Self.rfcChallenge)
+        #expect(pkce.state == "xyz")
+        #expect(pkce.method == "S256")
+    }
+
+    @Test("a generated verifier has 43 unreserved characters and its challenge is S256 of it")
+    func generatedShape() throws {
+        let pkce = try PKCE.generate()
+        #expect(pkce.verifier.value.count == 43)
+        #expect(pkce.verifier.value.allSatisfy { Self.unreserved.contains($0) })
+        #expect(pkce.challenge == PKCE.challenge(for: pkce.verifier.value))
+        #expect(pkce.challenge.count == 43)
+        #expect(!pkce.state.isEmpty)
+        #expect(pkce.state.allSatisfy { Self.unreserved.contains($0) })
+        #expect(pkce.method == "S256")
+    }
+
+    @Test("every login gets a new verifier and a new state")
+    func generatedDistinct() throws {
+        let logins = try (0..<32).map { _ in try PKCE.generate() }
+        #expect(Set(logins.map(\.verifier.value)).count == logins.count)
+        #expect(Set(logins.map(\.state)).count == logins.count)
+        #expect(logins.allSatisfy { $0.state != $0.verifier.value })
+    }
+
+    @Test("the verifier is a secret: printing a PKCE value never shows it")
+    func verifierHidden() throws {
+        let pkce = try PKCE.generate()
+        #expect(!String(describing: pkce).contains(pkce.verifier.value))
+        #expect(!String(reflecting: pkce).contains(pkce.verifier.value))
+    }
+
+    @Test(
+        "base64url is RFC 4648 §5 without padding",
+        arguments: [
+            ([], ""), (Array("f".utf8), "Zg"), (Array("fo".utf8), "Zm8"), (Array("foo".utf8), "Zm9v"),
+            (Array("foob".utf8), "Zm9vYg"), (Array("fooba".utf8), "Zm9vYmE"), (Array("foobar".utf8), "Zm9vYmFy"),
+            ([0xFB, 0xEF, 0xFF], "--__"), ([0xFB, 0xFF], "-_8"), ([0x00], "AA"),
+        ] as [([UInt8], String)])
+    func base64URL(_ bytes: [UInt8], _ expected: String) {
+        #expect(Base64URL.encode(bytes) == expected)
+    }
+}

@@ -1,0 +1,84 @@
+import Testing
+@testable import TokenrunKit
+
+@Suite("global configuration (config.toml)")
+struct GlobalConfigTests {
+    let dir = TemporaryDirectory()
+
+    var path: String { dir.file("config/tokenrun/config.toml") }
+
+    func load(_ text: String) throws -> GlobalConfig {
+        try dir.write("config/tokenrun/config.toml", text)
+        return try GlobalConfig.load(path: path)
+    }
+
+    /// Loads `text` and returns the diagnostic it fails with.
+    func diagnostic(_ text: String) throws -> ProfileDiagnostic? {
+        do {
+            _ = try load(text)
+            return nil
+        } catch let error as TokenrunError {
+            if case .profileInvalid(let diagnostic) = error { return diagnostic }
+            Issue.record("unexpected error \(error)")
+            return nil
+        }
+    }
+
+    @Test("a missing file is an empty configuration")
+    func missing() throws {
+        #expect(try GlobalConfig.load(path: path) == GlobalConfig())
+        #expect(try GlobalConfig.load(path: path).onReauthRequired == nil)
+    }
+
+    @Test("an empty file, or one with only comments, is an empty configuration")
+    func empty() throws {
+        #expect(try load("") == GlobalConfig())
+        #expect(try load("# nothing here yet\n\n") == GlobalConfig())
+    }
+
+    @Test("on_reauth_required is read as written")
+    func onReauthRequired() throws {
+        let config = try load("# notify me\non_reauth_required = \"notify-send tokenrun \\\"$TOKENRUN_REAUTH_REASON\\\"\"\n")
+        #expect(config.onReauthRequired == "notify-send tokenrun \"$TOKENRUN_REAUTH_REASON\"")
+    }
+
+    @Test("an unknown key names the file and line and suggests the nearest key")
+    func unknownKey() throws {
+        let found = try #require(try diagnostic("\n\non_reauth_requried = \"x\"\n"))
+        #expect(found.file == path)
+        #expect(found.line == 3)
+        #expect(found.message.contains("unknown key \"on_reauth_requried\""))
+        #expect(found.hint == "did you mean \"on_reauth_required\"?")
+        #expect(found.description.hasPrefix("\(path):3: "))
+        let far = try #require(try diagnostic("editor = \"vim\"\n"))
+        #expect(far.hint == "valid keys here: on_reauth_required")
+    }
+
+    @Test("a table is not a known key either")
+    func unknownTable() throws {
+        let found = try #require(try diagnostic("on_reauth_required = \"x\"\n[profiles]\ndefault = \"gmail\"\n"))
+        #expect(found.message.contains("unknown key \"profiles\""))
+    }
+
+    @Test(
+        "an empty or non-string command is refused, with its line",
+        arguments: ["\"\"", "\"  \"", "\"\\n\"", "true", "[\"notify-send\"]", "3"])
+    func emptyCommand(_ value: String) throws {
+        let found = try #require(try diagnostic("\non_reauth_required = \(value)\n"))
+        #expect(found.line == 2)
+        #expect(found.message.contains("on_reauth_required must be a non-empty string"))
+    }
+
+    @Test("invalid TOML is reported with its line")
+    func invalidTOML() throws {
+        let found = try #require(try diagnostic("on_reauth_required = \"x\"\non_reauth_required = \"y\"\n"))
+        #expect(found.line == 2)
+        #expect(found.message.contains("invalid TOML"))
+    }
+
+    @Test("an unreadable path (a directory) is a file system error, not an empty configuration")
+    func directory() throws {
+        try dir.write("config/tokenrun/config.toml/inner", "x")
+        #expect(throws: TokenrunError.self) { try GlobalConfig.load(path: path) }
+    }
+}
