@@ -10,8 +10,9 @@
 public enum Browser {
     /// The command that would open a URL in this environment, or nil when none applies.
     public static func command(environment: [String: String]) -> [String]? {
-        if let browser = environment["BROWSER"], let first = browser.split(separator: ":").first, !first.isEmpty {
-            return first.split(separator: " ").map(String.init)
+        if let browser = environment["BROWSER"], let first = browser.split(separator: ":").first {
+            let words = first.split(separator: " ").map(String.init)
+            if !words.isEmpty { return words }
         }
         let display = [environment["DISPLAY"], environment["WAYLAND_DISPLAY"]].contains { ($0 ?? "").isEmpty == false }
         return display ? ["xdg-open"] : nil
@@ -21,7 +22,7 @@ public enum Browser {
     @discardableResult
     public static func open(_ url: String, environment: [String: String]) -> String? {
         guard let command = command(environment: environment) else { return nil }
-        let words = command.contains("%s") ? command.map { $0.replacing("%s", with: url) } : command + [url]
+        let words = command.contains { $0.contains("%s") } ? command.map { $0.replacing("%s", with: url) } : command + [url]
         let argv = words.map { strdup($0) } + [nil]
         let env = KeySources.removingKeyVariables(from: environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {

@@ -60,8 +60,12 @@ public final class LoopbackRedirect {
         self.port = Int(UInt16(bigEndian: actual.sin_port))
     }
 
+    /// Connections handed out in a Callback and not yet finished.
+    private var unfinished: Set<Int32> = []
+
     deinit {
         for fd in clients.keys { close(fd) }
+        for fd in unfinished { close(fd) }
         close(listener)
     }
 
@@ -125,11 +129,13 @@ public final class LoopbackRedirect {
             return nil
         }
         clients[fd] = nil
+        unfinished.insert(fd)
         return Callback(parameters: parameters, connection: fd)
     }
 
     /// Answers the browser that brought the callback and closes its connection.
     public func finish(_ callback: Callback, success: Bool, title: String, message: String) {
+        guard unfinished.remove(callback.connection) != nil else { return }
         respond(callback.connection, status: success ? 200 : 400, page: Self.page(title, message), known: false)
     }
 
