@@ -23,26 +23,20 @@ public enum Browser {
     public static func open(_ url: String, environment: [String: String]) -> String? {
         guard let command = command(environment: environment) else { return nil }
         let words = command.contains { $0.contains("%s") } ? command.map { $0.replacing("%s", with: url) } : command + [url]
-        let argv = words.map { strdup($0) } + [nil]
-        let env = KeySources.removingKeyVariables(from: environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in env { free(pointer) }
+        let quiet = command[0] == "xdg-open"
+        do {
+            _ = try ChildProcess.spawnForUser(words, environment: KeySources.removingKeyVariables(from: environment)) { actions in
+                _ = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+                if quiet {
+                    _ = posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+                    _ = posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+                } else {
+                    _ = posix_spawn_file_actions_adddup2(&actions, 2, 1)
+                }
+            }
+            return words[0]
+        } catch {
+            return nil
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if command[0] == "xdg-open" {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        } else {
-            posix_spawn_file_actions_adddup2(&actions, 2, 1)
-        }
-        var pid: pid_t = 0
-        let spawned = ProcessHardening.withCallerSettings {
-            ChildProcess.withChildAttributes { posix_spawnp(&pid, words[0], &actions, &$0, argv, env) }
-        }
-        return spawned == 0 ? words[0] : nil
     }
 }

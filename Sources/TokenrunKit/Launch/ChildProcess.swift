@@ -80,23 +80,41 @@ public enum ChildProcess {
     /// Spawns `arguments` (searched in PATH) with `environment`, relays signals, and waits.
     public static func run(_ arguments: [String], environment: [String: String]) throws -> ChildExit {
         precondition(!arguments.isEmpty)
+        do {
+            return wait(for: try spawnForUser(arguments, environment: environment))
+        } catch {
+            if error.code == ENOENT || error.code == ENOTDIR { throw TokenrunError.commandNotFound(arguments[0]) }
+            throw TokenrunError.commandNotExecutable(arguments[0], reason: error.reason)
+        }
+    }
 
-        let argv = arguments.map { strdup($0) } + [nil]
+    /// A failed posix_spawn: its error number.
+    struct SpawnFailure: Error {
+        let code: Int32
+        var reason: String { String(cString: strerror(code)) }
+    }
+
+    /// Starts a program on the user's behalf (searched in PATH): the caller's umask and
+    /// core limit, an empty signal mask, default handlers, and the file actions `files` adds.
+    static func spawnForUser(
+        _ words: [String], environment: [String: String], files: (inout posix_spawn_file_actions_t) -> Void = { _ in }
+    ) throws(SpawnFailure) -> pid_t {
+        let argv = words.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        files(&actions)
         var pid: pid_t = 0
         let spawned = ProcessHardening.withCallerSettings {
-            withChildAttributes { posix_spawnp(&pid, arguments[0], nil, &$0, argv, envp) }
+            withChildAttributes { posix_spawnp(&pid, words[0], &actions, &$0, argv, envp) }
         }
-        switch spawned {
-        case 0: break
-        case ENOENT, ENOTDIR: throw TokenrunError.commandNotFound(arguments[0])
-        default: throw TokenrunError.commandNotExecutable(arguments[0], reason: String(cString: strerror(spawned)))
-        }
-        return wait(for: pid)
+        guard spawned == 0 else { throw SpawnFailure(code: spawned) }
+        return pid
     }
 
     /// Collects signals until the child has exited.

@@ -39,23 +39,15 @@ public enum ReauthHook {
 
     /// Runs `command` with `environment` and waits up to `waitSeconds`.
     public static func run(_ command: String, environment: [String: String]) -> Outcome {
-        let words: [String] = ["/bin/sh", "-c", command]
-        let argv = words.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
+        let pid: pid_t
+        do {
+            pid = try ChildProcess.spawnForUser(["/bin/sh", "-c", command], environment: environment) { actions in
+                _ = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+                _ = posix_spawn_file_actions_adddup2(&actions, 2, 1)
+            }
+        } catch {
+            return .couldNotStart(error.reason)
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, 2, 1)
-        var pid: pid_t = 0
-        let spawned = ProcessHardening.withCallerSettings {
-            ChildProcess.withChildAttributes { posix_spawn(&pid, "/bin/sh", &actions, &$0, argv, envp) }
-        }
-        guard spawned == 0 else { return .couldNotStart(String(cString: strerror(spawned))) }
         for _ in 0..<(waitSeconds * 20) {
             switch ChildProcess.reap(pid) {
             case .exited(let code)?: return .exited(code)

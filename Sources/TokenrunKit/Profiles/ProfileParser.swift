@@ -90,6 +90,19 @@ public enum ProfileParser {
             return Located(value: value, line: entry.line)
         }
 
+        /// A string that must be one of `choices`; a near miss gets a suggestion.
+        func choice(_ entry: TOMLTable.Entry, _ path: String, _ choices: [String], noun: String) throws(ProfileDiagnostic)
+            -> Located<String>
+        {
+            let value = try string(entry, path)
+            guard choices.contains(value.value) else {
+                throw fail(
+                    entry.line, "\(path): \"\(value.value)\" is not one of \(choices.joined(separator: ", "))",
+                    hint: Suggestion.hint(for: value.value, in: choices, noun: noun))
+            }
+            return value
+        }
+
         func table(_ entry: TOMLTable.Entry, _ path: String) throws(ProfileDiagnostic) -> TOMLTable {
             guard case .table(let table) = entry.value else {
                 throw fail(entry.line, "\(path) must be a table ([\(path)]), found \(entry.value.typeName)")
@@ -139,14 +152,7 @@ public enum ProfileParser {
                     }
                     layer.exposeRefreshToken = Located(value: value, line: entry.line)
                 case "kind":
-                    let kind = try string(entry, "kind")
-                    let choices = ProfileKind.allCases.map(\.rawValue)
-                    guard choices.contains(kind.value) else {
-                        throw fail(
-                            entry.line, "kind: \"\(kind.value)\" is not one of \(choices.joined(separator: ", "))",
-                            hint: Suggestion.hint(for: kind.value, in: choices, noun: "kind"))
-                    }
-                    layer.kind = kind
+                    layer.kind = try choice(entry, "kind", ProfileKind.allCases.map(\.rawValue), noun: "kind")
                 case "on_reauth_required":
                     let command = try string(entry, "on_reauth_required")
                     guard !command.value.allSatisfy(\.isWhitespace) else {
@@ -205,23 +211,9 @@ public enum ProfileParser {
                     }
                     layer.scopes = Located(value: scopes, line: entry.line)
                 case "auth_method":
-                    let method = try string(entry, path)
-                    let choices = ClientAuthMethod.allCases.map(\.rawValue)
-                    guard choices.contains(method.value) else {
-                        throw fail(
-                            entry.line, "oauth.auth_method: \"\(method.value)\" is not one of \(choices.joined(separator: ", "))",
-                            hint: Suggestion.hint(for: method.value, in: choices, noun: "method"))
-                    }
-                    layer.authMethod = method
+                    layer.authMethod = try choice(entry, path, ClientAuthMethod.allCases.map(\.rawValue), noun: "method")
                 case "grant_type":
-                    let grant = try string(entry, path)
-                    let choices = GrantType.allCases.map(\.rawValue)
-                    guard choices.contains(grant.value) else {
-                        throw fail(
-                            entry.line, "oauth.grant_type: \"\(grant.value)\" is not one of \(choices.joined(separator: ", "))",
-                            hint: Suggestion.hint(for: grant.value, in: choices, noun: "grant type"))
-                    }
-                    layer.grantType = grant
+                    layer.grantType = try choice(entry, path, GrantType.allCases.map(\.rawValue), noun: "grant type")
                 case "redirect_port":
                     guard case .integer(let port) = entry.value, (1...65535).contains(port) else {
                         throw fail(entry.line, "oauth.redirect_port must be a port number from 1 to 65535")

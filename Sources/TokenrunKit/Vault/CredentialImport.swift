@@ -14,12 +14,7 @@ public enum CredentialImport {
 
     /// Splits the input into its lines: the refresh token, then (when asked for) the client secret.
     public static func parse(_ bytes: [UInt8], expectClientSecret: Bool) throws -> Input {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw TokenrunError.invalidCredentialInput("the input is not UTF-8 text; paste the refresh token itself")
-        }
-        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
-            .map { String($0).trimmingSpaces }
-            .filter { !$0.isEmpty }
+        let lines = try nonEmptyLines(bytes, what: "refresh token")
         guard let token = lines.first else {
             throw TokenrunError.invalidCredentialInput("no refresh token on standard input")
         }
@@ -43,18 +38,23 @@ public enum CredentialImport {
 
     /// One secret alone on one line (an API key).
     public static func parseSingleSecret(_ bytes: [UInt8], what: String) throws -> SecretString {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw TokenrunError.invalidCredentialInput("the input is not UTF-8 text; paste the \(what) itself")
-        }
-        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
-            .map { String($0).trimmingSpaces }
-            .filter { !$0.isEmpty }
+        let lines = try nonEmptyLines(bytes, what: what)
         guard lines.count == 1 else {
             throw TokenrunError.invalidCredentialInput(
                 lines.isEmpty ? "no \(what) on standard input" : "standard input has \(lines.count) lines; expected only the \(what)")
         }
         try check(lines[0], what: what)
         return SecretString(lines[0])
+    }
+
+    /// The input's lines, trimmed, without the empty ones.
+    static func nonEmptyLines(_ bytes: [UInt8], what: String) throws -> [String] {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw TokenrunError.invalidCredentialInput("the input is not UTF-8 text; paste the \(what) itself")
+        }
+        return text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+            .map { String($0).trimmingSpaces }
+            .filter { !$0.isEmpty }
     }
 
     static func check(_ value: String, what: String) throws {
