@@ -9,8 +9,8 @@ public enum GitCredentialProtocol {
     public static func parse(_ bytes: [UInt8]) -> [String: String] {
         var attributes: [String: String] = [:]
         let text = String(decoding: bytes, as: UTF8.self)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = line.hasSuffix("\r") ? line.dropLast() : line
+        // "\r\n" is one Character in Swift: split on any line break.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             if line.isEmpty { break }
             guard let equals = line.firstIndex(of: "=") else { continue }
             let key = String(line[..<equals])
