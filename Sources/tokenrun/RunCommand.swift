@@ -30,6 +30,11 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Say on stderr what tokenrun decides (names and times, never a secret).")
     var verbose = false
 
+    @Flag(
+        name: .customLong("keep-fresh"),
+        help: "Refresh before each token's window for as long as the command runs (always on for profiles with [[file]]).")
+    var keepFresh = false
+
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
     var command: [String] = []
 
@@ -39,16 +44,19 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Self.launch(profiles: profile, minTTL: ttl.seconds, command: command, verbose: verbose)
+        try Self.launch(profiles: profile, minTTL: ttl.seconds, command: command, verbose: verbose, keepFresh: keepFresh)
     }
 
     /// Refreshes, injects, runs `command` and passes its status on (thrown as ExitCode).
-    static func launch(profiles profile: [String], minTTL: Int64?, command: [String], verbose: Bool = false) throws {
+    static func launch(
+        profiles profile: [String], minTTL: Int64?, command: [String], verbose: Bool = false, keepFresh: Bool = false
+    ) throws {
         // Before anything can start a thread, so every thread inherits the mask.
         ChildProcess.blockSignals()
         try Diagnostics.run {
             let context = CommandContext()
-            let ready = try context.tokens.usable(profile, minTTL: minTTL)
+            let session = try context.tokens.session(profile)
+            let ready = try session.usable(minTTL: minTTL)
             for warning in ready.warnings { Diagnostics.warning(warning) }
             let log = Verbose(enabled: verbose)
             log.report(ready, now: context.now)
@@ -60,14 +68,15 @@ struct RunCommand: ParsableCommand {
             for injection in ready.injections where !injection.profile.files.isEmpty {
                 if files == nil { files = try PrivateFiles(base: PrivateFiles.base(paths: context.paths)) }
                 let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: now)
-                for (index, file) in injection.profile.files.enumerated() {
-                    let name =
-                        file.name
-                        ?? (injection.profile.files.count == 1
-                            ? "\(injection.profile.name).token" : "\(injection.profile.name)-\(index + 1).token")
+                for file in RenderedFile.files(of: injection.profile) {
                     filePaths[injection.profile.name, default: [:]][file.pathEnv] = try files!.write(
-                        name: name, contents: file.template.render(values))
+                        name: file.name, contents: file.template.render(values))
                 }
+            }
+            var keeper: FileKeeper?
+            if keepFresh || files != nil {
+                keeper = FileKeeper(session: session, injections: ready.injections, privateFiles: files, now: now)
+                keeper?.report = { event in Self.show(event, log: log) }
             }
             let environment = try ChildEnvironment.build(
                 inherited: context.environment, injections: ready.injections, filePaths: filePaths, now: now)
@@ -83,7 +92,7 @@ struct RunCommand: ParsableCommand {
             let started = Refresher.monotonicMilliseconds()
             let exit: ChildExit
             do {
-                exit = try ChildProcess.run(command, environment: environment)
+                exit = try ChildProcess.run(command, environment: environment, tick: keeper.map { keeper in { keeper.tick(child: $0) } })
             } catch let error as TokenrunError {
                 var failed = AuditRecord(event: "exit", profiles: profile)
                 failed.command = command[0].baseName
@@ -105,6 +114,21 @@ struct RunCommand: ParsableCommand {
             }
             context.record(ended)
             if exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
+        }
+    }
+}
+
+extension RunCommand {
+    /// What the file keeper says: rewrites only with --verbose; warnings and a dead grant always.
+    static func show(_ event: KeeperEvent, log: Verbose) {
+        switch event {
+        case .rewrote(let profile, let count, let expiresIn):
+            log.say("\(profile): refreshed; rewrote \(count) file\(count == 1 ? "" : "s"), valid for \(DurationParser.format(expiresIn))")
+        case .warning(let text):
+            Diagnostics.warning(text)
+        case .gaveUp(_, let error):
+            Diagnostics.report(error)
+            Diagnostics.notice("the command keeps running; its files keep the current token until it expires")
         }
     }
 }

@@ -78,10 +78,11 @@ public enum ChildProcess {
     }
 
     /// Spawns `arguments` (searched in PATH) with `environment`, relays signals, and waits.
-    public static func run(_ arguments: [String], environment: [String: String]) throws -> ChildExit {
+    /// `tick`, when given, runs between signals (at least every 200 ms) with the child's pid.
+    public static func run(_ arguments: [String], environment: [String: String], tick: ((pid_t) -> Void)? = nil) throws -> ChildExit {
         precondition(!arguments.isEmpty)
         do {
-            return wait(for: try spawnForUser(arguments, environment: environment))
+            return wait(for: try spawnForUser(arguments, environment: environment), tick: tick)
         } catch {
             if error.code == ENOENT || error.code == ENOTDIR { throw TokenrunError.commandNotFound(arguments[0]) }
             throw TokenrunError.commandNotExecutable(arguments[0], reason: error.reason)
@@ -118,10 +119,11 @@ public enum ChildProcess {
     }
 
     /// Collects signals until the child has exited.
-    static func wait(for pid: pid_t) -> ChildExit {
+    static func wait(for pid: pid_t, tick: ((pid_t) -> Void)? = nil) -> ChildExit {
         var set = signalSet(relayedSignals + [SIGCHLD])
         while true {
             if let exit = reap(pid) { return exit }
+            tick?(pid)
             var info = siginfo_t()
             // A timeout, so that a SIGCHLD taken by another thread cannot leave us waiting forever.
             var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)

@@ -46,6 +46,15 @@ public final class PrivateFiles {
         return path
     }
 
+    /// Replaces one file atomically (temporary file, rename): readers see the old or the new contents.
+    public func rewrite(name: String, contents: String) throws {
+        do {
+            try FileSystem.replaceAtomically(Paths.join(directory, name), bytes: Array(contents.utf8))
+        } catch {
+            throw TokenrunError.fileSystem(error, what: "the token file")
+        }
+    }
+
     /// Removes the directory and everything in it (idempotent).
     public func remove() {
         guard !removed else { return }

@@ -83,6 +83,8 @@ public struct Profile: Sendable, Equatable {
     public var onReauthRequired: String?
     public var oauth: OAuthSettings
     public var refreshWindow: Int64
+    /// A signal (by name: "HUP", "USR1", …) sent to the child after its files are rewritten with a new token.
+    public var onRefreshSignal: String?
     public var env: [EnvBinding]
     public var files: [FileBinding]
 }

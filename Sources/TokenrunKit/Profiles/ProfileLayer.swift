@@ -33,6 +33,7 @@ public struct ProfileLayer: Sendable, Equatable {
     public var authMethod: Located<String>?
     public var authorizationParams: [String: Located<String>] = [:]
     public var window: Located<Int64>?
+    public var onRefreshSignal: Located<String>?
     public var env: [LocatedEnv] = []
     public var files: Located<[LocatedFile]>?
 

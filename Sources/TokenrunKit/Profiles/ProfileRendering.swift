@@ -35,6 +35,7 @@ public enum ProfileRendering {
         lines.append("")
         lines.append("[refresh]")
         lines.append("window = \(quote(DurationParser.format(profile.refreshWindow)))")
+        if let signal = profile.onRefreshSignal { lines.append("on_refresh_signal = \(quote(signal))") }
         if !profile.env.isEmpty {
             lines.append("")
             lines.append("[env]")

@@ -30,6 +30,12 @@ public struct TokenService: Sendable {
 
     /// Loads every profile first (so a typo fails before any network), then refreshes each as needed.
     public func usable(_ names: [String], minTTL: Int64?) throws -> Result {
+        try session(names).usable(minTTL: minTTL)
+    }
+
+    /// The profiles loaded and the vault unlocked, ready to refresh — once, or again and
+    /// again for a long-running child (the key is not asked for twice).
+    public func session(_ names: [String]) throws -> Session {
         let loaded = try names.map { try profiles.load($0) }
         let unlocked: UnlockedVault
         do {
@@ -54,18 +60,33 @@ public struct TokenService: Sendable {
         refresher.onInvalidated = { profile, reason in
             Self.fireReauthHook(profile: profile, reason: reason, environment: variables, paths: paths, audit: trail)
         }
-        var result = Result(injections: [], warnings: [], outcomes: [:])
-        result.sealedWith = unlocked.keySource.phrase
-        for profile in loaded {
-            let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
-            let (credential, outcome, warnings) = try ChildProcess.withTerminationDeferred {
-                try refresher.usableCredential(for: profile, policy: policy)
+        return Session(profiles: loaded, refresher: refresher, sealedWith: unlocked.keySource.phrase)
+    }
+
+    /// Unlocked state for a set of profiles.
+    public struct Session: Sendable {
+        public let profiles: [Profile]
+        public let refresher: Refresher
+        let sealedWith: String
+
+        /// A usable credential for every profile (refreshing each as its policy says).
+        public func usable(minTTL: Int64?) throws -> Result {
+            var result = Result(injections: [], warnings: [], outcomes: [:])
+            result.sealedWith = sealedWith
+            for profile in profiles {
+                let (credential, outcome, warnings) = try usable(profile, minTTL: minTTL)
+                result.injections.append(Injection(profile: profile, credential: credential))
+                result.warnings += warnings
+                result.outcomes[profile.name] = outcome
             }
-            result.injections.append(Injection(profile: profile, credential: credential))
-            result.warnings += warnings
-            result.outcomes[profile.name] = outcome
+            return result
         }
-        return result
+
+        /// A usable credential for one profile; signals that would end tokenrun wait until the vault is written.
+        public func usable(_ profile: Profile, minTTL: Int64?) throws -> (Credential, RefreshOutcome, [String]) {
+            let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
+            return try ChildProcess.withTerminationDeferred { try refresher.usableCredential(for: profile, policy: policy) }
+        }
     }
 
     /// Runs the profile's on_reauth_required hook, if any, and records it.
