@@ -1,6 +1,7 @@
 // The read path shared by run, get and export: resolve the profiles, unlock the
 // vault, and get a usable access token for each (refreshing through the
-// single-flight Refresher), recording refreshes in the audit trail.
+// single-flight Refresher), recording refreshes in the audit trail under the
+// vault's audit key, which the result hands on for the caller's own records.
 
 /// Usable credentials for a set of profiles.
 public struct TokenService: Sendable {
@@ -24,6 +25,8 @@ public struct TokenService: Sendable {
         public var injections: [Injection]
         public var warnings: [String]
         public var outcomes: [String: RefreshOutcome]
+        /// The key that chains the audit trail, for the records the caller appends.
+        public var auditKey: AuditKey
     }
 
     /// Loads every profile first (so a typo fails before any network), then refreshes each as needed.
@@ -35,6 +38,7 @@ public struct TokenService: Sendable {
         } catch TokenrunError.vaultNotFound {
             throw TokenrunError.notLoggedIn(profile: names[0])
         }
+        let auditKey = try unlocked.auditKey()
         var refresher = Refresher(vault: unlocked, transport: transport)
         refresher.environment = keys.variables
         let trail = audit
@@ -45,14 +49,15 @@ public struct TokenService: Sendable {
             record.latencyMs = attempt.latencyMs
             record.rotated = attempt.rotated
             record.attempts = attempt.attempts
-            try? trail.append(record)
+            _ = try? trail.append(record, key: auditKey)
         }
         let variables = keys.variables
         let paths = keys.paths
         refresher.onInvalidated = { profile, reason in
-            Self.fireReauthHook(profile: profile, reason: reason, environment: variables, paths: paths, audit: trail)
+            Self.fireReauthHook(
+                profile: profile, reason: reason, environment: variables, paths: paths, audit: trail, auditKey: auditKey)
         }
-        var result = Result(injections: [], warnings: [], outcomes: [:])
+        var result = Result(injections: [], warnings: [], outcomes: [:], auditKey: auditKey)
         for profile in loaded {
             let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
             let (credential, outcome, warnings) = try ChildProcess.withTerminationDeferred {
@@ -66,7 +71,9 @@ public struct TokenService: Sendable {
     }
 
     /// Runs the profile's on_reauth_required hook, if any, and records it.
-    static func fireReauthHook(profile: Profile, reason: String, environment: [String: String], paths: Paths, audit: AuditTrail) {
+    static func fireReauthHook(
+        profile: Profile, reason: String, environment: [String: String], paths: Paths, audit: AuditTrail, auditKey: AuditKey
+    ) {
         var record = AuditRecord(event: "reauth_hook", profiles: [profile.name])
         let command: String?
         do {
@@ -74,7 +81,7 @@ public struct TokenService: Sendable {
         } catch {
             record.outcome = "failed"
             record.detail = (error as? TokenrunError)?.summary ?? "cannot read the configuration"
-            try? audit.append(record)
+            _ = try? audit.append(record, key: auditKey)
             return
         }
         guard let command else { return }
@@ -93,6 +100,6 @@ public struct TokenService: Sendable {
             record.outcome = "failed"
             record.detail = "cannot run /bin/sh: \(why)"
         }
-        try? audit.append(record)
+        _ = try? audit.append(record, key: auditKey)
     }
 }
