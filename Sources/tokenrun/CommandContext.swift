@@ -18,19 +18,31 @@ struct CommandContext {
 
     var now: Int64 { ProcessEnvironment.now() }
 
-    var audit: AuditTrail { AuditTrail(path: paths.auditTrail) }
+    var audit: AuditTrail { AuditTrail(paths: paths, environment: environment) }
 
     var tokens: TokenService { TokenService(profiles: profiles, vault: vault, keys: keys, audit: audit) }
 
-    /// Appends to the audit trail; a failure is a warning, never a failed launch.
-    func record(_ record: AuditRecord) {
+    /// Appends to the audit trail, chained under `key`; a failure is a warning, never a failed launch.
+    func record(_ record: AuditRecord, key: AuditKey) {
         do {
-            try audit.append(record)
+            try audit.append(record, key: key)
         } catch let error as TokenrunError {
             Diagnostics.warning("audit trail not written: \(error.summary)")
         } catch {
             Diagnostics.warning("audit trail not written: \(error)")
         }
+    }
+
+    /// Appends to the audit trail, chained under the key of `vault`.
+    func record(_ record: AuditRecord, vault: UnlockedVault) {
+        let key: AuditKey
+        do {
+            key = try vault.auditKey()
+        } catch {
+            Diagnostics.warning("audit trail not written: \((error as? TokenrunError)?.summary ?? "\(error)")")
+            return
+        }
+        self.record(record, key: key)
     }
 
     /// Unlocks the vault, creating a key-file vault first when none exists (and saying so on stderr).

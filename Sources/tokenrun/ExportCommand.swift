@@ -46,7 +46,7 @@ struct ExportCommand: ParsableCommand {
             }
             var record = AuditRecord(event: "export", profiles: [profile])
             record.detail = format.rawValue
-            context.record(record)
+            context.record(record, key: ready.auditKey)
             print(try format.render(variables), terminator: "")
         }
     }

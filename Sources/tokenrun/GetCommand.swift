@@ -63,7 +63,7 @@ struct GetCommand: ParsableCommand {
             let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: now)
             var record = AuditRecord(event: "get", profiles: [profile])
             record.detail = json ? "json" : field.rawValue
-            context.record(record)
+            context.record(record, key: ready.auditKey)
             if json {
                 Output.line(
                     try JSONOutput.encode(

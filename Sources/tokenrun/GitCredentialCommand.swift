@@ -51,7 +51,7 @@ struct GitCredentialCommand: ParsableCommand {
         }
         var record = AuditRecord(event: "get", profiles: [profile])
         record.detail = "git-credential \(attributes["host"] ?? "")"
-        context.record(record)
+        context.record(record, key: ready.auditKey)
         print(answer, terminator: "")
     }
 
@@ -73,6 +73,6 @@ struct GitCredentialCommand: ParsableCommand {
         guard forgot else { return }
         var record = AuditRecord(event: "git_credential_erase", profiles: [profile])
         record.detail = "the access token was rejected at \(attributes["host"] ?? "the server"); it is refreshed at the next use"
-        context.record(record)
+        context.record(record, vault: vault)
     }
 }

@@ -59,7 +59,7 @@ struct ImportCommand: ParsableCommand {
             let replaced = try CredentialImport.store(input, profile: profile, in: vault, now: context.now)
             var record = AuditRecord(event: "import", profiles: [profile])
             record.outcome = replaced ? "replaced" : "stored"
-            context.record(record)
+            context.record(record, vault: vault)
             Output.line(
                 "\(replaced ? "replaced the credential" : "stored a refresh token") for profile \(profile)"
                     + (input.clientSecret != nil ? " (with its client secret)" : ""))

@@ -73,14 +73,14 @@ struct LoginCommand: ParsableCommand {
                 var record = AuditRecord(event: "login", profiles: [profile.name])
                 record.outcome = "failed"
                 record.errorClass = "\(error.exitStatus)"
-                context.record(record)
+                context.record(record, vault: vault)
                 throw error
             }
             try vault.store(credential)
             var record = AuditRecord(event: "login", profiles: [profile.name])
             record.outcome = existing == nil ? "stored" : "replaced"
             record.detail = credential.obtainedBy
-            context.record(record)
+            context.record(record, vault: vault)
             Output.line(summary(credential, profile: profile, now: context.now))
         }
     }

@@ -43,7 +43,7 @@ struct RevokeCommand: ParsableCommand {
             var record = AuditRecord(event: "revoke", profiles: [profile.name])
             record.outcome = remoteFailure == nil ? "ok" : "remote_failed"
             record.detail = remote
-            context.record(record)
+            context.record(record, vault: vault)
             if let remoteFailure { throw remoteFailure }
             Output.line("deleted the credential for \(profile.name); at the provider: \(remote)")
             if remote.hasPrefix("no revocation endpoint") || remote.hasPrefix("not contacted") || profile.kind == .apiKey {

@@ -88,7 +88,7 @@ struct RunCommand: ParsableCommand {
             }
             var launch = AuditRecord(event: "launch", profiles: profile)
             launch.command = command[0].baseName
-            context.record(launch)
+            context.record(launch, key: ready.auditKey)
             let started = Refresher.monotonicMilliseconds()
             let exit: ChildExit
             do {
@@ -98,7 +98,7 @@ struct RunCommand: ParsableCommand {
                 failed.command = command[0].baseName
                 failed.status = error.exitCode
                 failed.detail = error.summary
-                context.record(failed)
+                context.record(failed, key: ready.auditKey)
                 throw error
             }
             files?.remove()
@@ -112,7 +112,7 @@ struct RunCommand: ParsableCommand {
                 ended.signal = signal
                 ended.status = 128 + signal
             }
-            context.record(ended)
+            context.record(ended, key: ready.auditKey)
             if exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
         }
     }

@@ -1,6 +1,7 @@
 // The read path shared by run, get and export: resolve the profiles, unlock the
 // vault, and get a usable access token for each (refreshing through the
-// single-flight Refresher), recording refreshes in the audit trail.
+// single-flight Refresher), recording refreshes in the audit trail under the
+// vault's audit key, which the result hands on for the caller's own records.
 
 /// Usable credentials for a set of profiles.
 public struct TokenService: Sendable {
@@ -26,6 +27,8 @@ public struct TokenService: Sendable {
         public var outcomes: [String: RefreshOutcome]
         /// How the vault was sealed ("a key file", "a passphrase"), for --verbose.
         public var sealedWith = ""
+        /// The key that chains the audit trail, for the records the caller appends.
+        public var auditKey: AuditKey
     }
 
     /// Loads every profile first (so a typo fails before any network), then refreshes each as needed.
@@ -43,6 +46,7 @@ public struct TokenService: Sendable {
         } catch TokenrunError.vaultNotFound {
             throw TokenrunError.notLoggedIn(profile: names[0])
         }
+        let auditKey = try unlocked.auditKey()
         var refresher = Refresher(vault: unlocked, transport: transport)
         refresher.environment = keys.variables
         let trail = audit
@@ -53,14 +57,15 @@ public struct TokenService: Sendable {
             record.latencyMs = attempt.latencyMs
             record.rotated = attempt.rotated
             record.attempts = attempt.attempts
-            try? trail.append(record)
+            _ = try? trail.append(record, key: auditKey)
         }
         let variables = keys.variables
         let paths = keys.paths
         refresher.onInvalidated = { profile, reason in
-            Self.fireReauthHook(profile: profile, reason: reason, environment: variables, paths: paths, audit: trail)
+            Self.fireReauthHook(
+                profile: profile, reason: reason, environment: variables, paths: paths, audit: trail, auditKey: auditKey)
         }
-        return Session(profiles: loaded, refresher: refresher, sealedWith: unlocked.keySource.phrase)
+        return Session(profiles: loaded, refresher: refresher, sealedWith: unlocked.keySource.phrase, auditKey: auditKey)
     }
 
     /// Unlocked state for a set of profiles.
@@ -68,11 +73,12 @@ public struct TokenService: Sendable {
         public let profiles: [Profile]
         public let refresher: Refresher
         let sealedWith: String
+        /// The key that chains the audit trail.
+        public let auditKey: AuditKey
 
         /// A usable credential for every profile (refreshing each as its policy says).
         public func usable(minTTL: Int64?) throws -> Result {
-            var result = Result(injections: [], warnings: [], outcomes: [:])
-            result.sealedWith = sealedWith
+            var result = Result(injections: [], warnings: [], outcomes: [:], sealedWith: sealedWith, auditKey: auditKey)
             for profile in profiles {
                 let (credential, outcome, warnings) = try usable(profile, minTTL: minTTL)
                 result.injections.append(Injection(profile: profile, credential: credential))
@@ -90,7 +96,9 @@ public struct TokenService: Sendable {
     }
 
     /// Runs the profile's on_reauth_required hook, if any, and records it.
-    static func fireReauthHook(profile: Profile, reason: String, environment: [String: String], paths: Paths, audit: AuditTrail) {
+    static func fireReauthHook(
+        profile: Profile, reason: String, environment: [String: String], paths: Paths, audit: AuditTrail, auditKey: AuditKey
+    ) {
         var record = AuditRecord(event: "reauth_hook", profiles: [profile.name])
         let command: String?
         do {
@@ -98,7 +106,7 @@ public struct TokenService: Sendable {
         } catch {
             record.outcome = "failed"
             record.detail = (error as? TokenrunError)?.summary ?? "cannot read the configuration"
-            try? audit.append(record)
+            _ = try? audit.append(record, key: auditKey)
             return
         }
         guard let command else { return }
@@ -117,6 +125,6 @@ public struct TokenService: Sendable {
             record.outcome = "failed"
             record.detail = "cannot run /bin/sh: \(why)"
         }
-        try? audit.append(record)
+        _ = try? audit.append(record, key: auditKey)
     }
 }

@@ -52,6 +52,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case passphraseUnavailable(reason: String)
     case fileSystem(SystemCallError, what: String)
     case crypto(String)
+    /// `log --verify` without the vault whose key chains the trail.
+    case auditUnverifiable(vault: String)
 
     // Credentials and refreshing
     case invalidCredentialInput(String)
@@ -109,6 +111,8 @@ extension TokenrunError {
             return "profiles extend each other in a cycle: \(chain.joined(separator: " -> "))"
         case .vaultNotFound(let path):
             return "no vault at \(path)"
+        case .auditUnverifiable(let vault):
+            return "cannot verify the audit trail: there is no vault at \(vault), and the chain's key comes from the vault's"
         case .vaultExists(let path):
             return "a vault already exists at \(path); it was left as it is"
         case .unsafePermissions(let path, let mode, let what):
@@ -191,6 +195,8 @@ extension TokenrunError {
             return ["remove one of the `extends` lines in that chain"]
         case .vaultNotFound:
             return ["tokenrun vault init"]
+        case .auditUnverifiable:
+            return ["restore the vault and its key from a backup (or set XDG_DATA_HOME to where they are), then: tokenrun log --verify"]
         case .vaultExists:
             return ["tokenrun vault status"]
         case .unsafePermissions(let path, _, _):

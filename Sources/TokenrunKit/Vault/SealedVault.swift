@@ -220,6 +220,11 @@ public final class UnlockedVault: Sendable {
     /// How the vault is sealed.
     public var keySource: KeySourceKind { header.keySource }
 
+    /// The key that chains the audit trail: a subkey of this vault's secret key, never the key itself.
+    public func auditKey() throws -> AuditKey {
+        try crypto { try AuditKey(vaultSecretKey: keyPair.secretKey) }
+    }
+
     /// Checks that `file` was written under this vault's key.
     func verify(_ file: VaultFile) throws {
         let path = storage.location

@@ -11,6 +11,7 @@ struct AuditTrailTests {
     let dir = TemporaryDirectory()
     var path: String { Paths(environment: dir.environment).auditTrail }
     var trail: AuditTrail { AuditTrail(path: path) }
+    static let key = try! AuditKey(secret: SecretBytes.random(count: 32))
 
     static func record(_ n: Int, profiles: [String] = ["acme"], event: String = "launch") -> AuditRecord {
         var record = AuditRecord(event: event, profiles: profiles, now: 1_700_000_000 + Int64(n))
@@ -27,11 +28,12 @@ struct AuditTrailTests {
 
     @Test("last(n) returns the newest n records, oldest first")
     func appendAndLast() throws {
-        for n in 1...5 { try trail.append(Self.record(n)) }
+        for n in 1...5 { try trail.append(Self.record(n), key: Self.key) }
         #expect(try trail.last(2).map(\.detail) == ["n=4", "n=5"])
         #expect(try trail.last(5).map(\.detail) == ["n=1", "n=2", "n=3", "n=4", "n=5"])
         #expect(try trail.last(100).map(\.detail) == ["n=1", "n=2", "n=3", "n=4", "n=5"])
-        #expect(try trail.last(1) == [Self.record(5)])
+        #expect(try trail.last(1).map(\.withoutChain) == [Self.record(5)])
+        #expect(try trail.last(5).map(\.seq) == [1, 2, 3, 4, 5])
         #expect(try trail.last(0).isEmpty)
     }
 
@@ -48,8 +50,13 @@ struct AuditTrailTests {
         record.rotated = true
         record.attempts = 2
         record.detail = "path/with/slashes \"quoted\" ünï"
-        try trail.append(record)
-        #expect(try trail.last(1) == [record])
+        try trail.append(record, key: Self.key)
+        let read = try #require(try trail.last(1).first)
+        #expect(read.withoutChain == record)
+        #expect(read.seq == 1)
+        #expect(read.prev == String(repeating: "0", count: 64))
+        #expect(read.keyID == Self.key.id)
+        #expect(read.mac?.count == 64)
         #expect(record.time == "2023-11-14T22:13:20Z")
         let text = String(decoding: try #require(try FileSystem.readFile(path)), as: UTF8.self)
         #expect(text.contains(#""duration_ms":1234"#))
@@ -57,6 +64,7 @@ struct AuditTrailTests {
         #expect(text.contains(#""latency_ms":87"#))
         #expect(text.contains("path/with/slashes"))
         #expect(text.filter { $0 == "\n" }.count == 1)
+        #expect(text.hasSuffix("\"mac\":\"\(read.mac!)\"}\n"), "the MAC is the last field")
     }
 
     @Test("without a trail, last(n) is empty")
@@ -66,11 +74,11 @@ struct AuditTrailTests {
 
     @Test("the profile filter keeps records naming that profile")
     func profileFilter() throws {
-        try trail.append(Self.record(1, profiles: ["a"]))
-        try trail.append(Self.record(2, profiles: ["b"]))
-        try trail.append(Self.record(3, profiles: ["a", "b"]))
-        try trail.append(Self.record(4, profiles: ["b"]))
-        try trail.append(Self.record(5, profiles: ["ab"]))
+        try trail.append(Self.record(1, profiles: ["a"]), key: Self.key)
+        try trail.append(Self.record(2, profiles: ["b"]), key: Self.key)
+        try trail.append(Self.record(3, profiles: ["a", "b"]), key: Self.key)
+        try trail.append(Self.record(4, profiles: ["b"]), key: Self.key)
+        try trail.append(Self.record(5, profiles: ["ab"]), key: Self.key)
         #expect(try trail.last(2, profile: "a").map(\.detail) == ["n=1", "n=3"])
         #expect(try trail.last(10, profile: "b").map(\.detail) == ["n=2", "n=3", "n=4"])
         #expect(try trail.last(1, profile: "b").map(\.detail) == ["n=4"])
@@ -79,19 +87,19 @@ struct AuditTrailTests {
 
     @Test("the trail is created 0600 in a 0700 directory, and appends keep earlier lines")
     func fileMode() throws {
-        try trail.append(Self.record(1))
+        try trail.append(Self.record(1), key: Self.key)
         #expect(try FileSystem.status(path)?.mode == 0o600)
         #expect(try FileSystem.status(path.directoryName)?.mode == 0o700)
-        try trail.append(Self.record(2))
+        try trail.append(Self.record(2), key: Self.key)
         let lines = String(decoding: try #require(try FileSystem.readFile(path)), as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 2)
     }
 
     @Test("a trail readable by others is refused")
     func unsafeMode() throws {
-        try trail.append(Self.record(1))
+        try trail.append(Self.record(1), key: Self.key)
         chmod(path, 0o644)
-        let appendError = #expect(throws: TokenrunError.self) { try trail.append(Self.record(2)) }
+        let appendError = #expect(throws: TokenrunError.self) { try trail.append(Self.record(2), key: Self.key) }
         guard case .unsafePermissions? = appendError else {
             Issue.record("expected unsafePermissions, got \(String(describing: appendError))")
             return
@@ -123,9 +131,9 @@ struct AuditTrailTests {
     func longRecord() throws {
         var big = Self.record(2)
         big.detail = String(repeating: "x", count: 150_000)
-        try trail.append(Self.record(1))
-        try trail.append(big)
-        try trail.append(Self.record(3))
+        try trail.append(Self.record(1), key: Self.key)
+        try trail.append(big, key: Self.key)
+        try trail.append(Self.record(3), key: Self.key)
         #expect(try trail.last(3).map(\.detail) == ["n=1", big.detail, "n=3"])
         #expect(try trail.last(2).map(\.detail) == [big.detail, "n=3"])
     }
@@ -200,7 +208,7 @@ struct AuditSecretTests {
         failed.command = "python3"
         failed.status = unwrapped.exitCode
         failed.detail = unwrapped.summary
-        try world.audit.append(failed)
+        try world.audit.append(failed, key: try world.vault().auditKey())
 
         let records = try world.audit.last(10)
         #expect(records.map(\.event) == ["refresh", "exit"])
@@ -218,6 +226,19 @@ struct AuditSecretTests {
         #expect(result.outcomes["acme"] == .fresh)
         #expect(factory.callCount == 0)
         #expect(try world.audit.last(10).isEmpty)
+    }
+}
+
+extension AuditRecord {
+    /// The record without the fields `AuditTrail.append` adds.
+    var withoutChain: AuditRecord {
+        var record = self
+        record.seq = nil
+        record.prev = nil
+        record.keyID = nil
+        record.keyChangedFrom = nil
+        record.mac = nil
+        return record
     }
 }
 
