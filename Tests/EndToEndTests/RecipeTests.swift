@@ -1,0 +1,55 @@
+// The README's cron and systemd recipes, run as written (with the paths of the sandbox).
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("end to end: README recipes for cron and systemd")
+struct RecipeTests {
+    /// Runs `line` with only what cron gives a job: HOME, PATH, SHELL (plus the sandbox's XDG paths).
+    func cron(_ e: EndToEnd, _ line: String) -> CLIResult {
+        let env = e.box.environment
+        let vars = ["HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"].map { "\($0)=\(env[$0]!)" }
+        return e.box.run(["-i"] + vars + ["PATH=/usr/bin:/bin", "SHELL=/bin/sh", "/bin/sh", "-c", line], program: "/usr/bin/env")
+    }
+
+    @Test("the crontab line: 0 when the job ran, 75 when the provider is down, 77 (and the mail hook) when the grant is dead")
+    func cronLine() throws {
+        let e = try EndToEnd()
+        try e.login()
+        let bin = CLISandbox.binary
+        let mailLog = e.box.root + "/mail.log"
+        let line =
+            "\(bin) -p demo --min-ttl 10m -- \(e.python) \(e.child) --url \(e.provider.url); s=$?; [ $s -eq 77 ] && echo \"demo needs: tokenrun login -p demo\" >> \(mailLog); exit $s"
+        #expect(cron(e, line).status == 0)
+        try e.provider.revokeUser("alice")
+        try e.provider.config(#"{"access_token_lifetime": 1}"#)
+        let dead = cron(e, line.replacing("--min-ttl 10m", with: "--min-ttl 2h"))
+        #expect(dead.status == 77, "\(dead.all)")
+        #expect(e.box.read(mailLog) == "demo needs: tokenrun login -p demo\n")
+        try e.login()
+        #expect(cron(e, line).status == 0)
+        e.provider.stop()
+        let down = cron(e, line.replacing("--min-ttl 10m", with: "--min-ttl 2h"))
+        #expect(down.status == 75, "\(down.all)")
+    }
+
+    @Test("the systemd unit: LoadCredential=tokenrun-vault-key unlocks the vault, and CREDENTIALS_DIRECTORY never reaches the command")
+    func systemdKeyCredential() throws {
+        let e = try EndToEnd()
+        try e.login()
+        // What systemd does for LoadCredential=tokenrun-vault-key:/etc/tokenrun/vault.key.
+        let credentials = e.box.root + "/credentials"
+        mkdir(credentials, 0o700)
+        #expect(rename(e.box.keyPath, credentials + "/tokenrun-vault-key") == 0)
+        let result = e.box.run(
+            ["-p", "demo", "--", "/bin/sh", "-c", "env | grep -c CREDENTIALS_DIRECTORY; test -n \"$TOKEN\""],
+            environment: ["CREDENTIALS_DIRECTORY": credentials])
+        #expect(result.status == 0, "\(result.all)")
+        #expect(result.stdout == "0\n")
+        // Without the credential the vault stays shut.
+        #expect(e.box.run(["get", "-p", "demo"]).status == 78)
+    }
+}
