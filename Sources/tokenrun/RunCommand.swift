@@ -35,6 +35,12 @@ struct RunCommand: ParsableCommand {
         help: "Refresh before each token's window for as long as the command runs (always on for profiles with [[file]]).")
     var keepFresh = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Serve fresh tokens to the command on 127.0.0.1 (TOKENRUN_TOKEN_URL with TOKENRUN_TOKEN_SECRET; GCE_METADATA_HOST for Google's libraries)."
+        ))
+    var serve = false
+
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
     var command: [String] = []
 
@@ -44,12 +50,13 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Self.launch(profiles: profile, minTTL: ttl.seconds, command: command, verbose: verbose, keepFresh: keepFresh)
+        try Self.launch(profiles: profile, minTTL: ttl.seconds, command: command, verbose: verbose, keepFresh: keepFresh, serve: serve)
     }
 
     /// Refreshes, injects, runs `command` and passes its status on (thrown as ExitCode).
     static func launch(
-        profiles profile: [String], minTTL: Int64?, command: [String], verbose: Bool = false, keepFresh: Bool = false
+        profiles profile: [String], minTTL: Int64?, command: [String], verbose: Bool = false, keepFresh: Bool = false,
+        serve: Bool = false
     ) throws {
         // Before anything can start a thread, so every thread inherits the mask.
         ChildProcess.blockSignals()
@@ -78,8 +85,18 @@ struct RunCommand: ParsableCommand {
                 keeper = FileKeeper(session: session, injections: ready.injections, privateFiles: files, now: now)
                 keeper?.report = { event in Self.show(event, log: log) }
             }
-            let environment = try ChildEnvironment.build(
+            var environment = try ChildEnvironment.build(
                 inherited: context.environment, injections: ready.injections, filePaths: filePaths, now: now)
+            if serve || ready.injections.contains(where: \.profile.serveTokens) {
+                let profiles = session.profiles
+                let server = try TokenServer { name in
+                    let profile = profiles.first { $0.name == name } ?? profiles[0]
+                    return (try session.usable(profile, minTTL: nil).0, profile)
+                }
+                server.start()
+                environment.merge(server.environment) { _, served in served }
+                log.say("token server on 127.0.0.1:\(server.port) (TOKENRUN_TOKEN_URL, GCE_METADATA_HOST)")
+            }
             log.environment(environment, inherited: context.environment)
             for (profile, paths) in filePaths { for (variable, path) in paths { log.say("\(profile): file \(variable)=\(path)") } }
 

@@ -85,6 +85,8 @@ public struct Profile: Sendable, Equatable {
     public var refreshWindow: Int64
     /// A signal (by name: "HUP", "USR1", …) sent to the child after its files are rewritten with a new token.
     public var onRefreshSignal: String?
+    /// Run a token server for the child (as `run --serve`).
+    public var serveTokens = false
     public var env: [EnvBinding]
     public var files: [FileBinding]
 }

@@ -34,6 +34,7 @@ public struct ProfileLayer: Sendable, Equatable {
     public var authorizationParams: [String: Located<String>] = [:]
     public var window: Located<Int64>?
     public var onRefreshSignal: Located<String>?
+    public var serveTokens: Located<Bool>?
     public var env: [LocatedEnv] = []
     public var files: Located<[LocatedFile]>?
 

@@ -16,7 +16,7 @@ public enum ProfileParser {
         "client_id", "client_secret", "client_secret_env", "scopes", "auth_method", "authorization_params", "grant_type",
         "redirect_port", "redirect_host",
     ]
-    static let refreshKeys = ["window", "on_refresh_signal"]
+    static let refreshKeys = ["window", "on_refresh_signal", "serve"]
     static let fileKeys = ["path_env", "template", "name"]
 
     /// Parses `bytes` as the profile `name` read from `file`.
@@ -243,6 +243,12 @@ public enum ProfileParser {
 
         func readRefresh(_ refresh: TOMLTable, into layer: inout ProfileLayer) throws(ProfileDiagnostic) {
             try checkKeys(refresh, allowed: ProfileParser.refreshKeys, prefix: "refresh.")
+            if let entry = refresh.entry("serve") {
+                guard case .boolean(let value) = entry.value else {
+                    throw fail(entry.line, "refresh.serve must be true or false, found \(entry.value.typeName)")
+                }
+                layer.serveTokens = Located(value: value, line: entry.line)
+            }
             if let entry = refresh.entry("on_refresh_signal") {
                 layer.onRefreshSignal = try choice(entry, "refresh.on_refresh_signal", ChildSignals.names, noun: "signal")
             }

@@ -36,6 +36,7 @@ public enum ProfileRendering {
         lines.append("[refresh]")
         lines.append("window = \(quote(DurationParser.format(profile.refreshWindow)))")
         if let signal = profile.onRefreshSignal { lines.append("on_refresh_signal = \(quote(signal))") }
+        if profile.serveTokens { lines.append("serve = true") }
         if !profile.env.isEmpty {
             lines.append("")
             lines.append("[env]")

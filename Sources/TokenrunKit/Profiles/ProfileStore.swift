@@ -184,6 +184,7 @@ enum ProfileMerger {
             for (key, value) in layer.authorizationParams { profile.oauth.authorizationParams[key] = value.value }
             if let v = layer.window { profile.refreshWindow = v.value }
             if let v = layer.onRefreshSignal { profile.onRefreshSignal = v.value }
+            if let v = layer.serveTokens { profile.serveTokens = v.value }
             for binding in layer.env {
                 profile.env.removeAll { $0.name == binding.name }
                 profile.env.append(EnvBinding(name: binding.name, template: binding.template))
