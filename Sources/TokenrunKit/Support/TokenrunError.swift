@@ -186,7 +186,9 @@ extension TokenrunError {
                 "create $XDG_CONFIG_HOME/tokenrun/profiles/\(name).toml, or list the known profiles: tokenrun profiles list",
             ]
         case .profileInvalid(let diagnostic):
-            return diagnostic.hint.map { [$0] } ?? []
+            if let hint = diagnostic.hint { return [hint] }
+            let place = diagnostic.line.map { "line \($0) of " } ?? ""
+            return ["fix \(place)\(diagnostic.file), then check it: tokenrun profiles validate \(Self.shellQuoted(diagnostic.file))"]
         case .profileCycle:
             return ["remove one of the `extends` lines in that chain"]
         case .vaultNotFound:

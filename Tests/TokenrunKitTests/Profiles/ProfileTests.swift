@@ -231,6 +231,13 @@ struct ProfileTests {
         #expect(throws: TokenrunError.self) { try store().load("bin") }
     }
 
+    @Test("a diagnostic without its own hint gets one: fix that line, then validate the file")
+    func defaultHint() throws {
+        let found = try #require(try diagnostic("[oauth]\nclient_id = \"a\"\nclient_id = \"b\"\n"))
+        let file = dir.path + "/config/tokenrun/profiles/p.toml"
+        #expect(TokenrunError.profileInvalid(found).hints == ["fix line 3 of \(file), then check it: tokenrun profiles validate \(file)"])
+    }
+
     @Test("extends merges child over parent, tables by key")
     func extendsMerges() throws {
         try user("base", designExample)
