@@ -135,7 +135,7 @@ extension TokenrunError {
             return "the vault \(path) has format version \(found), newer than this tokenrun reads (\(supported)); it was left untouched"
         case .recordMoved(let path, let storedAs, let sealedFor):
             return
-                "the vault \(path) holds a record under \"\(storedAs)\" that was sealed for \"\(sealedFor)\": it was moved or tampered with"
+                "the vault \(path) holds a record under \(MessageText.quoted(storedAs)) that was sealed for \(MessageText.quoted(sealedFor)): it was moved or tampered with"
         case .passphraseUnavailable(let reason):
             return "no passphrase: \(reason)"
         case .fileSystem(let error, let what):
