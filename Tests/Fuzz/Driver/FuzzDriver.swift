@@ -105,19 +105,20 @@ import TokenrunKit
             if paths.isEmpty { paths = [FuzzCorpus.seedDirectory(target), FuzzCorpus.regressionDirectory(target)] }
             let seeds = paths.flatMap { FuzzCorpus.files(in: $0).map(\.bytes) }
             let start = monotonicSeconds()
-            var done = 0
+            var mutants = 0
             let finding = target.fuzz(seeds: seeds, iterations: iterations, seed: seed) {
-                done += 1
-                return monotonicSeconds() - start > seconds
+                if monotonicSeconds() - start > seconds { return true }
+                mutants += 1
+                return false
             }
             let elapsed = Int(monotonicSeconds() - start)
             guard let finding else {
-                print("\(target.rawValue): \(seeds.count) seeds and \(done - 1) mutants in \(elapsed) s (seed \(seed)): no failure")
+                print("\(target.rawValue): \(seeds.count) seeds and \(mutants) mutants in \(elapsed) s (seed \(seed)): no failure")
                 return 0
             }
             let directory = ".build/fuzz/failures"
             try? FileSystem.makeDirectories(directory)
-            let path = "\(directory)/\(target.rawValue)-\(seed)-\(done)"
+            let path = "\(directory)/\(target.rawValue)-\(seed)-\(mutants)"
             try? FileSystem.replaceAtomically(path, bytes: finding.input)
             print("FAIL \(finding.failure)")
             print("the input is in \(path); reproduce: tokenrun-fuzz check \(target.rawValue) \(path)")

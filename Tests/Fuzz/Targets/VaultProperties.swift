@@ -39,7 +39,7 @@ public enum VaultProperties {
     /// `SealedVault.macPurpose`: the subkey that authenticates the file.
     static let macPurpose = "tokenrun vault mac v1"
 
-    /// A private directory holding the key file, made once per process.
+    /// A private directory holding the key file, made once per process and removed at its exit.
     static let home: String = {
         var template = Array("/tmp/tokenrun-fuzz-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
@@ -49,6 +49,10 @@ public enum VaultProperties {
             try FileSystem.createExclusive(path + "/vault.key", bytes: key)
         } catch {
             preconditionFailure("cannot write the fuzz key file: \(error)")
+        }
+        atexit {
+            unlink(VaultProperties.home + "/vault.key")
+            rmdir(VaultProperties.home)
         }
         return path
     }()
