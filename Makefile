@@ -8,6 +8,8 @@
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
 #   make profiles   re-embed profiles/*.toml into the binary's source after editing them
 #   make lint       swift format lint over Sources and Tests
+#   make fuzz       libFuzzer on the profile parser, the vault reader and the token response reader,
+#                   FUZZ_SECONDS (60) each; FUZZ_ENGINE=mutator for the seeded mutator instead (see Tests/Fuzz/README.md)
 #   make clean      remove build output
 
 PREFIX  ?= /usr/local
@@ -17,7 +19,7 @@ DESTDIR ?=
 SWIFT   ?= swift
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all build release test install deps demo bench profiles lint clean
+.PHONY: all build release test install deps demo bench profiles lint fuzz clean
 
 all: build
 
@@ -65,6 +67,34 @@ profiles:
 
 lint:
 	$(SWIFT) format lint --recursive --strict Sources Tests Package.swift
+
+FUZZ_SECONDS    ?= 60
+FUZZ_TARGETS    ?= profile vault token-response
+FUZZ_ENGINE     ?= libfuzzer
+FUZZ_SANITIZERS ?= fuzzer
+FUZZ_BUILD      := .build/fuzz
+
+# New inputs libFuzzer finds go to $(FUZZ_BUILD)/corpus/TARGET, crashes to
+# $(FUZZ_BUILD)/crashes/; the committed corpus is only read.
+fuzz: deps
+ifeq ($(FUZZ_ENGINE),mutator)
+	$(SWIFT) build --product tokenrun-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		"$$($(SWIFT) build --show-bin-path)/tokenrun-fuzz" mutate $$t --seconds $(FUZZ_SECONDS) || exit 1; \
+	done
+else
+	$(SWIFT) build --build-path $(FUZZ_BUILD) --product tokenrun-fuzz $(addprefix --sanitize=,$(FUZZ_SANITIZERS)) -Xswiftc -DTOKENRUN_LIBFUZZER
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes; \
+		echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		TOKENRUN_FUZZ_TARGET=$$t $(FUZZ_BUILD)/debug/tokenrun-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
+			-artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- $(FUZZ_BUILD)/corpus/$$t Tests/Fuzz/corpus/$$t Tests/Fuzz/regressions/$$t \
+			>$(FUZZ_BUILD)/$$t.log 2>&1 \
+			|| { tail -30 $(FUZZ_BUILD)/$$t.log; \
+			     echo "make fuzz: $$t failed; the input is in $(FUZZ_BUILD)/crashes/ (log: $(FUZZ_BUILD)/$$t.log)"; exit 1; }; \
+		grep '^Done' $(FUZZ_BUILD)/$$t.log; \
+	done
+endif
 
 clean:
 	rm -rf .build $(VENV)

@@ -65,6 +65,24 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["TestSupport"]
         ),
+        // Fuzz targets for the profile parser, the vault reader and the token
+        // response reader (Tests/Fuzz/README.md): the properties, a driver that
+        // runs them under libFuzzer or a seeded mutator (`make fuzz`), and a
+        // short seeded run in the test suite.
+        .target(
+            name: "TokenrunFuzz",
+            dependencies: ["TokenrunKit"],
+            path: "Tests/Fuzz/Targets"
+        ),
+        .executableTarget(
+            name: "tokenrun-fuzz",
+            dependencies: ["TokenrunFuzz", "TokenrunKit"],
+            path: "Tests/Fuzz/Driver"
+        ),
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["TokenrunFuzz"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

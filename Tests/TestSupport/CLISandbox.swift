@@ -60,6 +60,21 @@ public final class CLISandbox: Sendable {
         chmod(path, mode)
     }
 
+    /// Writes `bytes` (which may hold NUL or invalid UTF-8) to `path`, replacing it.
+    public func write(path: String, bytes: [UInt8], mode: mode_t = 0o600) {
+        _ = system("mkdir -p '\(String(path[..<path.lastIndex(of: "/")!]))'")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        precondition(fd >= 0, "cannot write \(path)")
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            precondition(n > 0)
+            offset += n
+        }
+        close(fd)
+        chmod(path, mode)
+    }
+
     public func writeProfile(_ name: String, _ text: String) {
         write("config/tokenrun/profiles/\(name).toml", text)
     }
@@ -162,6 +177,11 @@ public final class RunningProcess: @unchecked Sendable {
 
 /// The contents of a file as text, or nil.
 public func readText(_ path: String) -> String? {
+    readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// The contents of a file, byte for byte, or nil.
+public func readBytes(_ path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -172,5 +192,5 @@ public func readText(_ path: String) -> String? {
         if n <= 0 { break }
         result += chunk[0..<n]
     }
-    return String(decoding: result, as: UTF8.self)
+    return result
 }

@@ -50,6 +50,20 @@ public struct TransportLimits: Sendable {
     public var maxResponseBytes: Int = 256 << 10
 
     public init() {}
+
+    /// Sets the total time one token request may take, in seconds ("20", "20s", "1m").
+    public static let timeoutVariable = "TOKENRUN_HTTP_TIMEOUT"
+
+    /// The defaults, with the total timeout taken from `TOKENRUN_HTTP_TIMEOUT`
+    /// when it holds a duration from 1 s to 5 min (anything else is ignored);
+    /// connecting never gets longer than the whole request.
+    public init(environment: [String: String]) {
+        self.init()
+        if let text = environment[Self.timeoutVariable], let seconds = DurationParser.seconds(text), (1...300).contains(seconds) {
+            totalTimeout = Double(seconds)
+            connectTimeout = min(connectTimeout, totalTimeout)
+        }
+    }
 }
 
 /// Sends one HTTP POST. Implementations must not follow redirects.

@@ -99,12 +99,13 @@ public struct TokenEndpoint: Sendable {
     /// Classifies a token endpoint response (pure; unit-tested on its own).
     public static func interpret(_ response: HTTPResponse, url: String) throws(TokenEndpointError) -> TokenGrant {
         let status = response.status
-        let contentType = response.header("Content-Type") ?? "no content type"
+        // Headers come from the server as much as the body does: cleaned before they are quoted.
+        let contentType = response.header("Content-Type").map { sanitize($0) } ?? "no content type"
         let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0) }
         if (300..<400).contains(status) {
             throw .unreadable(
                 reason:
-                    "the token endpoint \(url) redirected (HTTP \(status)) to \(response.header("Location") ?? "nowhere"); token requests are not redirected: check token_endpoint"
+                    "the token endpoint \(url) redirected (HTTP \(status)) to \(response.header("Location").map { sanitize($0) } ?? "nowhere"); token requests are not redirected: check token_endpoint"
             )
         }
         if status == 429 || status == 408 || status >= 500 {
@@ -214,8 +215,5 @@ public struct TokenEndpoint: Sendable {
     }
 
     /// Keeps provider text printable and short.
-    static func sanitize(_ text: String) -> String {
-        let cleaned = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? " " : Character($0) })
-        return cleaned.count > 200 ? String(cleaned.prefix(200)) + "…" : cleaned
-    }
+    static func sanitize(_ text: String) -> String { MessageText.cleaned(text) }
 }

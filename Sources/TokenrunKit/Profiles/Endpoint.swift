@@ -4,21 +4,22 @@ public enum Endpoint {
     /// Why a URL was refused, or nil when it is acceptable.
     public static func problem(with url: String) -> String? {
         guard let schemeEnd = url.firstRange(of: "://") else {
-            return "\"\(url)\" is not an absolute URL (expected https://host/path)"
+            return "\(MessageText.quoted(url)) is not an absolute URL (expected https://host/path)"
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "https" || scheme == "http" else {
-            return "\"\(url)\" uses \(scheme):, but endpoints must be https"
+            return "\(MessageText.quoted(url)) uses the scheme \(MessageText.quoted(String(scheme))), but endpoints must be https"
         }
         if url.contains(where: { $0 == " " || $0.isNewline || ($0.asciiValue.map { $0 < 32 } ?? false) }) {
-            return "\"\(url)\" contains spaces or control characters"
+            return "\(MessageText.quoted(url)) contains spaces or control characters"
         }
         let afterScheme = url[schemeEnd.upperBound...]
         let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         if authority.contains("@") { return "endpoint URLs must not contain a user name or password" }
-        guard let host = host(of: String(authority)), !host.isEmpty else { return "\"\(url)\" has no host" }
+        guard let host = host(of: String(authority)), !host.isEmpty else { return "\(MessageText.quoted(url)) has no host" }
         if scheme == "http" && !isLoopback(host) {
-            return "\"\(url)\" is plain http; endpoints must be https except on loopback addresses (127.0.0.1, ::1, localhost)"
+            return
+                "\(MessageText.quoted(url)) is plain http; endpoints must be https except on loopback addresses (127.0.0.1, ::1, localhost)"
         }
         return nil
     }

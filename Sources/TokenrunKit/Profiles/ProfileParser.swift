@@ -64,7 +64,8 @@ public enum ProfileParser {
 
         func checkKeys(_ table: TOMLTable, allowed: [String], prefix: String) throws(ProfileDiagnostic) {
             for entry in table.entries where !allowed.contains(entry.key) {
-                throw fail(entry.line, "unknown key \"\(prefix)\(entry.key)\"", hint: hint(for: entry.key, allowed: allowed))
+                throw fail(
+                    entry.line, "unknown key \(MessageText.quoted(prefix + entry.key))", hint: hint(for: entry.key, allowed: allowed))
             }
         }
 
@@ -97,7 +98,7 @@ public enum ProfileParser {
             let value = try string(entry, path)
             guard choices.contains(value.value) else {
                 throw fail(
-                    entry.line, "\(path): \"\(value.value)\" is not one of \(choices.joined(separator: ", "))",
+                    entry.line, "\(path): \(MessageText.quoted(value.value)) is not one of \(choices.joined(separator: ", "))",
                     hint: Suggestion.hint(for: value.value, in: choices, noun: noun))
             }
             return value
@@ -120,14 +121,14 @@ public enum ProfileParser {
                 case .empty: throw fail(line, "\(path): empty \"{{}}\"; name a variable")
                 case .badName(let name):
                     throw fail(
-                        line, "\(path): \"{{\(name)}}\" is not a variable name",
+                        line, "\(path): \(MessageText.quoted("{{\(name)}}")) is not a variable name",
                         hint: "variables: \(Template.variables.joined(separator: ", "))")
                 }
             }
             let known = Template.variables + [Template.refreshTokenVariable]
             for name in template.variableNames where !known.contains(name) {
                 throw fail(
-                    line, "\(path): unknown template variable \"{{\(name)}}\"",
+                    line, "\(path): unknown template variable \(MessageText.quoted("{{\(name)}}"))",
                     hint: Suggestion.hint(for: name, in: Template.variables, noun: "variable"))
             }
             return template
@@ -143,7 +144,7 @@ public enum ProfileParser {
                 case "extends":
                     let parent = try string(entry, "extends")
                     guard ProfileParser.isValidName(parent.value) else {
-                        throw fail(entry.line, "extends: \"\(parent.value)\" is not a profile name")
+                        throw fail(entry.line, "extends: \(MessageText.quoted(parent.value)) is not a profile name")
                     }
                     layer.extends = parent
                 case "expose_refresh_token":
@@ -191,7 +192,9 @@ public enum ProfileParser {
                 case "client_secret_env":
                     let variable = try string(entry, path)
                     guard ProfileParser.isValidVariableName(variable.value) else {
-                        throw fail(entry.line, "oauth.client_secret_env: \"\(variable.value)\" is not an environment variable name")
+                        throw fail(
+                            entry.line, "oauth.client_secret_env: \(MessageText.quoted(variable.value)) is not an environment variable name"
+                        )
                     }
                     layer.clientSecretEnv = variable
                 case "scopes":
@@ -205,7 +208,8 @@ public enum ProfileParser {
                         }
                         guard !scope.isEmpty, !scope.contains(where: { $0 == " " || $0.isNewline }) else {
                             throw fail(
-                                entry.line, "oauth.scopes: \"\(scope)\" is not a single scope (no spaces; list each scope separately)")
+                                entry.line,
+                                "oauth.scopes: \(MessageText.quoted(scope)) is not a single scope (no spaces; list each scope separately)")
                         }
                         scopes.append(scope)
                     }
@@ -262,7 +266,7 @@ public enum ProfileParser {
             guard let seconds else {
                 let found: String
                 if case .string(let text) = entry.value {
-                    found = "\"\(text)\""
+                    found = MessageText.quoted(text)
                 } else if case .integer(let n) = entry.value {
                     found = "\(n)"
                 } else {
@@ -279,7 +283,8 @@ public enum ProfileParser {
                 guard ProfileParser.isValidVariableName(entry.key) else {
                     throw fail(
                         entry.line,
-                        "env: \"\(entry.key)\" is not an environment variable name (letters, digits and _, not starting with a digit)")
+                        "env: \(MessageText.quoted(entry.key)) is not an environment variable name (letters, digits and _, not starting with a digit)"
+                    )
                 }
                 guard !KeySources.environmentVariables.contains(entry.key), entry.key != "TOKENRUN_PROFILE" else {
                     throw fail(entry.line, "env: \(entry.key) is reserved by tokenrun and cannot be set by a profile")
@@ -308,7 +313,7 @@ public enum ProfileParser {
                 }
                 let pathEnv = try string(pathEntry, "file.path_env")
                 guard ProfileParser.isValidVariableName(pathEnv.value) else {
-                    throw fail(pathEntry.line, "file.path_env: \"\(pathEnv.value)\" is not an environment variable name")
+                    throw fail(pathEntry.line, "file.path_env: \(MessageText.quoted(pathEnv.value)) is not an environment variable name")
                 }
                 if let first = seen[pathEnv.value] {
                     throw fail(pathEntry.line, "file.path_env \"\(pathEnv.value)\" is already used by the [[file]] on line \(first)")
@@ -319,7 +324,8 @@ public enum ProfileParser {
                 if let nameEntry = table.entry("name") {
                     let value = try string(nameEntry, "file.name").value
                     guard ProfileParser.isValidName(value) else {
-                        throw fail(nameEntry.line, "file.name: \"\(value)\" must be a plain file name (letters, digits, . _ -)")
+                        throw fail(
+                            nameEntry.line, "file.name: \(MessageText.quoted(value)) must be a plain file name (letters, digits, . _ -)")
                     }
                     name = value
                 }

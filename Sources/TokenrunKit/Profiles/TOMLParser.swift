@@ -236,7 +236,9 @@ struct TOMLDocumentParser {
             for k in 1..<length {
                 let c = bytes[i + k]
                 let ok = k == 1 ? (c >= low && c <= high) : (c >= 0x80 && c <= 0xBF)
-                if !ok { throw invalidUTF8(at: i + k) }
+                // Name the byte that starts the broken sequence: for a Latin-1 "é" before a
+                // quote that is the é (0xE9), not the innocent quote after it.
+                if !ok { throw invalidUTF8(at: i) }
             }
             i += length
         }

@@ -109,6 +109,7 @@ public struct Refresher: Sendable {
             }
             var made = TokenEndpoint(url: url, transport: transport())
             made.clock = clock
+            made.limits = TransportLimits(environment: environment)
             endpoint = made
         } catch let error as TokenrunError {
             return (current, .failure(error), [])

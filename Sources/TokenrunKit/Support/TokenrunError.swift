@@ -139,7 +139,7 @@ extension TokenrunError {
             return "the vault \(path) has format version \(found), newer than this tokenrun reads (\(supported)); it was left untouched"
         case .recordMoved(let path, let storedAs, let sealedFor):
             return
-                "the vault \(path) holds a record under \"\(storedAs)\" that was sealed for \"\(sealedFor)\": it was moved or tampered with"
+                "the vault \(path) holds a record under \(MessageText.quoted(storedAs)) that was sealed for \(MessageText.quoted(sealedFor)): it was moved or tampered with"
         case .passphraseUnavailable(let reason):
             return "no passphrase: \(reason)"
         case .fileSystem(let error, let what):
@@ -190,7 +190,9 @@ extension TokenrunError {
                 "create $XDG_CONFIG_HOME/tokenrun/profiles/\(name).toml, or list the known profiles: tokenrun profiles list",
             ]
         case .profileInvalid(let diagnostic):
-            return diagnostic.hint.map { [$0] } ?? []
+            if let hint = diagnostic.hint { return [hint] }
+            let place = diagnostic.line.map { "line \($0) of " } ?? ""
+            return ["fix \(place)\(diagnostic.file), then check it: tokenrun profiles validate \(Self.shellQuoted(diagnostic.file))"]
         case .profileCycle:
             return ["remove one of the `extends` lines in that chain"]
         case .vaultNotFound:

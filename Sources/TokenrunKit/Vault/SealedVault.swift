@@ -328,13 +328,14 @@ public final class UnlockedVault: Sendable {
         guard let sealed = Data(base64Encoded: record.sealed),
             let plaintext = try? keyPair.open(Array(sealed))
         else {
-            throw TokenrunError.vaultTampered(path: path, reason: "the record for \"\(record.profile)\" fails authentication")
+            throw TokenrunError.vaultTampered(
+                path: path, reason: "the record for \(MessageText.quoted(record.profile)) fails authentication")
         }
         let credential: Credential
         do {
             credential = try plaintext.withUnsafeBytes { try JSONDecoder().decode(Credential.self, from: Data($0)) }
         } catch {
-            throw TokenrunError.vaultCorrupt(path: path, reason: "the record for \"\(record.profile)\" is unreadable")
+            throw TokenrunError.vaultCorrupt(path: path, reason: "the record for \(MessageText.quoted(record.profile)) is unreadable")
         }
         guard credential.profile == record.profile else {
             throw TokenrunError.recordMoved(path: path, storedAs: record.profile, sealedFor: credential.profile)

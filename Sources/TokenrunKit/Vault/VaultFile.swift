@@ -92,7 +92,9 @@ public struct VaultFile: Sendable, Equatable {
         guard let first = String(validating: bytes[..<firstEnd], as: UTF8.self) else { throw .notAVault }
         let words = first.split(separator: " ")
         guard words.count == 2, words[0] == magic else { throw .notAVault }
-        guard let version = Int(words[1]), version > 0 else { throw .corrupt("unreadable version \"\(words[1])\"") }
+        guard let version = Int(words[1]), version > 0 else {
+            throw .corrupt("unreadable version \(MessageText.quoted(String(words[1]), limit: 20))")
+        }
         guard version == currentVersion else { throw .unsupportedVersion(version) }
 
         let bodyStart = firstEnd + 1
@@ -115,7 +117,7 @@ public struct VaultFile: Sendable, Equatable {
         }
         var seen = Set<String>()
         for record in header.records where !seen.insert(record.profile).inserted {
-            throw .corrupt("profile \"\(record.profile)\" appears twice")
+            throw .corrupt("profile \(MessageText.quoted(record.profile)) appears twice")
         }
         return VaultFile(header: header, authenticatedBytes: Array(bytes[..<macStart]), mac: Array(mac))
     }

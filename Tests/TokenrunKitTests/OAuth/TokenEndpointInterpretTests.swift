@@ -421,6 +421,45 @@ struct TokenEndpointInterpretTests {
         #expect(reason.contains("no content type"))
     }
 
+    // MARK: found by fuzzing (Tests/Fuzz/regressions/token-response)
+
+    @Test("regression: a Content-Type with control characters is quoted cleaned and cut, never raw")
+    func contentTypeCleaned() throws {
+        let hostile = "text/plain\u{0B}\u{1B}[31m" + String(repeating: "x", count: 3000)
+        let reason = try #require(interpret(200, "", contentType: hostile).unreadableReason)
+        #expect(!reason.unicodeScalars.contains { $0.value < 0x20 })
+        #expect(reason.contains("(text/plain  [31mxxx"))
+        #expect(reason.count < 400)
+    }
+
+    @Test("regression: a redirect's Location with an escape sequence is quoted cleaned and cut, never raw")
+    func locationCleaned() throws {
+        let hostile = "https://portal.example.test/\u{1B}[2J\u{1B}[1A" + String(repeating: "y", count: 3000)
+        let reason = try #require(interpret(302, "", headers: [("Location", hostile)]).unreadableReason)
+        #expect(!reason.unicodeScalars.contains { $0.value < 0x20 })
+        #expect(reason.contains("https://portal.example.test/ [2J [1Ayyy"))
+        #expect(reason.count < 500)
+    }
+
+    @Test(
+        "JSON a strict reader refuses is called malformed, never quoted",
+        arguments: [
+            #"{"access_token":"ya29.SECRET","expires_in":1e400}"#,
+            String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000),
+            #"{"access_token":"ya29.SECRET\ud800"}"#,
+        ])
+    func strictJSON(_ body: String) throws {
+        let reason = try #require(interpret(200, body).unreadableReason)
+        #expect(reason.contains("malformed or truncated JSON"))
+        #expect(!reason.contains("SECRET"))
+    }
+
+    @Test("a repeated key in a token response is read, not refused: the first one counts (Foundation's JSON reader)")
+    func repeatedKey() throws {
+        let grant = try interpret(200, #"{"access_token":"first","access_token":"second","expires_in":60}"#).get()
+        #expect(grant.accessToken.value == "first")
+    }
+
     /// IMF-fixdate for `seconds` since 1970.
     static func httpDate(_ seconds: Int64) -> String {
         var time = time_t(seconds)

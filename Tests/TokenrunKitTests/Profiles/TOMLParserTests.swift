@@ -624,6 +624,9 @@ struct TOMLErrorTests {
             let error = try #require(parseError(bytes: Array("s = '".utf8) + bad + Array("'".utf8)))
             #expect(error.message.hasPrefix("file is not UTF-8 text (invalid byte"), "\(error)")
         }
+        // Regression: a Latin-1 é before a quote was reported as "invalid byte 0x22", the quote.
+        let latin1 = try #require(parseError(bytes: Array("description = \"caf".utf8) + [0xE9, 0x22, 0x0A]))
+        #expect(latin1 == TOMLError(line: 1, column: 19, message: "file is not UTF-8 text (invalid byte 0xE9 at byte offset 18)"))
         let nul = try #require(parseError(bytes: Array("a = 1\n# x".utf8) + [0] + Array("\n".utf8)))
         #expect(nul == TOMLError(line: 2, column: 4, message: "file contains a NUL byte: not a text file"))
         #expect(parseError("a = \"\u{0}\"")?.message == "file contains a NUL byte: not a text file")

@@ -112,6 +112,22 @@ struct RefresherTests {
         #expect(attempts.all.map(\.rotated) == [false])
     }
 
+    @Test(
+        "TOKENRUN_HTTP_TIMEOUT sets the total time of a token request (1 s to 5 min); the connect timeout never exceeds it",
+        arguments: [
+            (nil, 30.0, 10.0), ("2", 2, 2), ("20s", 20, 10), ("1m", 60, 10), ("5m", 300, 10), ("0", 30, 10), ("6m", 30, 10),
+            ("soon", 30, 10), ("", 30, 10),
+        ] as [(String?, Double, Double)])
+    func timeoutVariable(_ value: String?, _ total: Double, _ connect: Double) throws {
+        let transport = ScriptedTransport([.token("at-new")])
+        let environment = value.map { ["TOKENRUN_HTTP_TIMEOUT": $0] } ?? [:]
+        _ = try run(Self.expired, transport, environment: environment).1.get()
+        let limits = try #require(transport.requests.first?.limits)
+        #expect(limits.totalTimeout == total)
+        #expect(limits.connectTimeout == connect)
+        #expect(limits.maxResponseBytes == 256 << 10)
+    }
+
     @Test("without expires_in the token is assumed to live an hour; a returned scope replaces the stored scopes")
     func assumedLifetime() throws {
         let (_, result) = try run(Self.expired, ScriptedTransport([.json(200, #"{"access_token":"at-new","scope":"a b c"}"#)]))

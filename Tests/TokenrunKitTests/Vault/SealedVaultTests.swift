@@ -252,6 +252,19 @@ struct SealedVaultTests {
         }
     }
 
+    @Test("regression: a version word with an escape sequence, or thousands of characters long, is quoted escaped and cut")
+    func hostileVersionWord() throws {
+        try makeKeyFileVault()
+        for first in ["TOKENRUN-VAULT 1\u{1B}[2J", "TOKENRUN-VAULT " + String(repeating: "\"", count: 5000)] {
+            try writeVault(Array((first + "\n{}\nmac AAAA\n").utf8))
+            expectUntouched({ error in
+                let summary = error.summary
+                return summary.contains("unreadable version \"") && summary.count < 300
+                    && !summary.unicodeScalars.contains { $0.value < 0x20 }
+            }) { _ = try vault.unlock(keys) }
+        }
+    }
+
     @Test("a file that is not a vault is refused and kept")
     func notAVault() throws {
         try makeKeyFileVault()
