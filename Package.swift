@@ -19,6 +19,8 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // prctl(2) for tokenrun-http, which Swift cannot import (it is variadic).
+        .systemLibrary(name: "CProcessControl"),
         .target(
             name: "TokenrunKit",
             dependencies: ["CSodium"]
@@ -34,7 +36,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tokenrun-http",
-            dependencies: ["TokenrunHTTP"]
+            dependencies: ["TokenrunHTTP", "CProcessControl"]
         ),
         .executableTarget(
             name: "tokenrun",

@@ -2,6 +2,14 @@
 // performs it (AsyncHTTPClient: TLS, no redirects, timeouts, size cap) and
 // writes one JSON answer on stdout. Started by tokenrun only to fetch tokens;
 // not meant to be run by hand. It never prints what it sends or receives.
+//
+// It dies with the tokenrun that started it. The helper has its own process
+// group (so a Ctrl-C does not cut a refresh in half; tokenrun holds such
+// signals back until the vault is written), but if tokenrun is killed outright
+// (SIGKILL, OOM), a helper that went on would make the provider rotate the
+// refresh token with nobody left to store the new one. Hence the parent-death
+// signal, and the check after it for a parent that died before it was set.
+import CProcessControl
 import FoundationEssentials
 import TokenrunHTTP
 import TokenrunKit
@@ -33,6 +41,7 @@ func answer(_ response: HTTPHelperResponse) -> Never {
     exit(0)
 }
 
+_ = tokenrun_set_parent_death_signal(SIGKILL)
 if isatty(0) == 1 {
     let message = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
     _ = message.withCString { write(2, $0, strlen($0)) }
@@ -43,6 +52,9 @@ guard let request = try? JSONDecoder().decode(HTTPHelperRequest.self, from: Data
     answer(HTTPHelperResponse(.failure(.failed("tokenrun-http could not read its request"))))
 }
 Sodium.zero(&input)
+if let parent = request.parent, getppid() != parent {
+    exit(1)  // tokenrun is gone: nobody would store what the provider answers
+}
 do {
     let response = try NIOHTTPTransport().post(request.request, limits: request.limits)
     answer(HTTPHelperResponse(.success(response)))

@@ -18,8 +18,12 @@ public struct HTTPHelperRequest: Codable, Sendable {
     public var connectTimeout: Double
     public var totalTimeout: Double
     public var maxResponseBytes: Int
+    /// The pid of the tokenrun that started the helper: a helper whose parent is
+    /// gone sends nothing (see tokenrun-http).
+    public var parent: Int32?
 
     public init(_ request: HTTPRequest, limits: TransportLimits) {
+        parent = getpid()
         url = request.url
         headers = request.headers.map { [$0.0, $0.1] }
         body = Data(request.body).base64EncodedString()
