@@ -30,15 +30,19 @@ func readStandardInput(limit: Int) -> [UInt8] {
     return result
 }
 
+/// Writes the answer and exits. Standard output is closed first, so tokenrun has
+/// its end of file without waiting for this process to be torn down.
 func answer(_ response: HTTPHelperResponse) -> Never {
     var bytes = (try? Array(JSONEncoder().encode(response))) ?? Array(#"{"error":"failed","message":"encoding"}"#.utf8)
     var offset = 0
     while offset < bytes.count {
         let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }
         offset += n
     }
-    exit(0)
+    close(1)
+    _exit(0)  // no atexit work while the client's event-loop threads still run
 }
 
 _ = tokenrun_set_parent_death_signal(SIGKILL)
@@ -55,9 +59,4 @@ Sodium.zero(&input)
 if let parent = request.parent, getppid() != parent {
     exit(1)  // tokenrun is gone: nobody would store what the provider answers
 }
-do {
-    let response = try NIOHTTPTransport().post(request.request, limits: request.limits)
-    answer(HTTPHelperResponse(.success(response)))
-} catch {
-    answer(HTTPHelperResponse(.failure(error)))
-}
+NIOHTTPTransport().post(request.request, limits: request.limits) { answer(HTTPHelperResponse($0)) }

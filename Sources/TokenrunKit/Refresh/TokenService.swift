@@ -53,6 +53,8 @@ public struct TokenService: Sendable {
             Self.fireReauthHook(profile: profile, reason: reason, environment: variables, paths: paths, audit: trail)
         }
         var result = Result(injections: [], warnings: [], outcomes: [:])
+        // Network helpers are reaped once the tokens they brought are in the vault.
+        defer { HelperProcessTransport.reapAnswered() }
         for profile in loaded {
             let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
             let (credential, outcome, warnings) = try ChildProcess.withTerminationDeferred {
