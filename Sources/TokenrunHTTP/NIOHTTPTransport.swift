@@ -1,7 +1,8 @@
 // The HTTP transport over AsyncHTTPClient (SwiftNIO, BoringSSL): TLS with the
 // system's trust store, no redirects, no decompression, a connect timeout, a
 // total deadline and a cap on the response body. One client per call, shut
-// down before returning, so no event-loop thread outlives a refresh.
+// down before returning, so no event-loop thread outlives a refresh — except
+// in tokenrun-http, which answers first and then exits.
 import AsyncHTTPClient
 import TokenrunKit
 import NIOCore
@@ -12,13 +13,35 @@ public struct NIOHTTPTransport: HTTPTransport {
     public init() {}
 
     public func post(_ request: HTTPRequest, limits: TransportLimits) throws(TransportError) -> HTTPResponse {
+        let client = Self.client(limits: limits)
+        defer { try? client.syncShutdown() }
+        return try Self.execute(request, limits: limits, on: client)
+    }
+
+    /// Performs the request and hands the result to `answer` at once, before any
+    /// teardown: tokenrun-http's way, where the answer ends the process and the
+    /// kernel closes the connection. tokenrun is waiting for that answer with a
+    /// rotated refresh token in it, not yet in the vault; shutting the client
+    /// down first would keep it waiting for nothing.
+    public func post(_ request: HTTPRequest, limits: TransportLimits, answer: (Result<HTTPResponse, TransportError>) -> Never) -> Never {
+        let client = Self.client(limits: limits)
+        do {
+            answer(.success(try Self.execute(request, limits: limits, on: client)))
+        } catch {
+            answer(.failure(error))
+        }
+    }
+
+    static func client(limits: TransportLimits) -> HTTPClient {
         let configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(
                 connect: .milliseconds(Int64(limits.connectTimeout * 1000)), read: .milliseconds(Int64(limits.totalTimeout * 1000))),
             decompression: .disabled)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        defer { try? client.syncShutdown() }
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    static func execute(_ request: HTTPRequest, limits: TransportLimits, on client: HTTPClient) throws(TransportError) -> HTTPResponse {
         do {
             var headers = HTTPHeaders()
             for (name, value) in request.headers { headers.add(name: name, value: value) }

@@ -2,6 +2,13 @@
 // performs it (AsyncHTTPClient: TLS, no redirects, timeouts, size cap) and
 // writes one JSON answer on stdout. Started by tokenrun only to fetch tokens;
 // not meant to be run by hand. It never prints what it sends or receives.
+//
+// It dies with the tokenrun that started it. The helper has its own process
+// group (so a Ctrl-C does not cut a refresh in half; tokenrun holds such
+// signals back until the vault is written), but if tokenrun is killed outright
+// (SIGKILL, OOM), a helper that went on would make the provider rotate the
+// refresh token with nobody left to store the new one. Hence the parent-death
+// signal, and the check after it for a parent that died before it was set.
 import FoundationEssentials
 import TokenrunHTTP
 import TokenrunKit
@@ -22,19 +29,25 @@ func readStandardInput(limit: Int) -> [UInt8] {
     return result
 }
 
+/// Writes the answer and exits. Standard output is closed first, so tokenrun has
+/// its end of file without waiting for this process to be torn down.
 func answer(_ response: HTTPHelperResponse) -> Never {
     var bytes = (try? Array(JSONEncoder().encode(response))) ?? Array(#"{"error":"failed","message":"encoding"}"#.utf8)
     var offset = 0
     while offset < bytes.count {
         let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }
         offset += n
     }
-    exit(0)
+    close(1)
+    _exit(0)  // no atexit work while the client's event-loop threads still run
 }
 
-// It holds a refresh token in memory: no core dumps, not dumpable.
+// It holds a refresh token in memory: no core dumps, not dumpable; and it dies with tokenrun,
+// so a refresh nobody will store is never sent.
 ProcessHardening.apply()
+ProcessHardening.dieWithParent()
 
 if isatty(0) == 1 {
     let message = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
@@ -46,9 +59,7 @@ guard let request = try? JSONDecoder().decode(HTTPHelperRequest.self, from: Data
     answer(HTTPHelperResponse(.failure(.failed("tokenrun-http could not read its request"))))
 }
 Sodium.zero(&input)
-do {
-    let response = try NIOHTTPTransport().post(request.request, limits: request.limits)
-    answer(HTTPHelperResponse(.success(response)))
-} catch {
-    answer(HTTPHelperResponse(.failure(error)))
+if let parent = request.parent, getppid() != parent {
+    exit(1)  // tokenrun is gone: nobody would store what the provider answers
 }
+NIOHTTPTransport().post(request.request, limits: request.limits) { answer(HTTPHelperResponse($0)) }

@@ -63,3 +63,15 @@ final class EndToEnd: @unchecked Sendable {
         return names
     }
 }
+
+/// An integer from the environment (the stress tests' sizes), or `fallback`.
+func environmentInteger(_ name: String, default fallback: Int) -> Int {
+    getenv(name).flatMap { Int(String(cString: $0)) } ?? fallback
+}
+
+/// Seconds on the monotonic clock.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

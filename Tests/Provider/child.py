@@ -18,9 +18,13 @@ Other options:
                        exit 128+signum (lets a test see that a signal was forwarded)
   --print-env NAME...  print NAME=set / NAME=unset lines first (never values)
   --no-call            skip the HTTP call (exit 0 unless --exit)
+  --fingerprint        add "fingerprint": the first 16 hex digits of the token's
+                       SHA-256 (tells tokens apart without showing them), and
+                       "ttl": seconds from the call to $TOKENRUN_EXPIRES_AT, if set
 """
 
 import argparse
+import hashlib
 import json
 import os
 import signal
@@ -60,6 +64,7 @@ def main():
     p.add_argument("--trap-signals", action="store_true")
     p.add_argument("--no-call", action="store_true")
     p.add_argument("--timeout", type=float, default=10)
+    p.add_argument("--fingerprint", action="store_true")
     args = p.parse_args()
 
     if args.trap_signals:
@@ -86,6 +91,7 @@ def main():
         emit({"status": None, "user": None, "scope": None, "error": "no --url and PROVIDER_URL unset"})
         return 2
 
+    called = time.time()
     req = urllib.request.Request(args.url.rstrip("/") + "/api/me",
                                  headers={"Authorization": f"Bearer {token}"})
     status, body = None, {}
@@ -104,6 +110,10 @@ def main():
     out = {"status": status, "user": body.get("user"), "scope": body.get("scope")}
     if status != 200 and body.get("error"):
         out["error"] = body["error"]
+    if args.fingerprint:
+        out["fingerprint"] = hashlib.sha256(token.encode()).hexdigest()[:16]
+        if os.environ.get("TOKENRUN_EXPIRES_AT", "").isdigit():
+            out["ttl"] = round(int(os.environ["TOKENRUN_EXPIRES_AT"]) - called, 3)
     emit(out)
     if args.exit_code is not None:
         return args.exit_code

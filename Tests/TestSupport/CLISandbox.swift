@@ -149,6 +149,18 @@ public final class RunningProcess: @unchecked Sendable {
     public func wait() -> CLIResult {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return finish(status)
+    }
+
+    /// The result if the process has exited (it is then reaped), else nil at once.
+    public func poll() -> CLIResult? {
+        var status: Int32 = 0
+        var reaped = waitpid(pid, &status, WNOHANG)
+        while reaped < 0 && errno == EINTR { reaped = waitpid(pid, &status, WNOHANG) }
+        return reaped == pid ? finish(status) : nil
+    }
+
+    private func finish(_ status: Int32) -> CLIResult {
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         defer {
             unlink(stdinPath)

@@ -19,7 +19,7 @@ public enum LoopbackHTTP {
     }
 
     /// Sends one request to `http://127.0.0.1:PORT/path`.
-    public static func request(_ method: String, _ url: String, json: String? = nil) -> Response? {
+    public static func request(_ method: String, _ url: String, json: String? = nil, headers: [(String, String)] = []) -> Response? {
         guard url.hasPrefix("http://127.0.0.1:") else { return nil }
         let rest = url.dropFirst("http://127.0.0.1:".count)
         let portText = rest.prefix { $0.isNumber }
@@ -39,6 +39,7 @@ public enum LoopbackHTTP {
         let body = json ?? ""
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         if json != nil { request += "Content-Type: application/json\r\n" }
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
         let bytes = Array(request.utf8)
         var sent = 0

@@ -113,6 +113,11 @@ public final class TestProvider: @unchecked Sendable {
         return try decode(Stats.self, response.body)
     }
 
+    /// The status /api/me answers for `token` (200: the provider accepts it), or nil without an answer.
+    public func apiStatus(token: String) -> Int? {
+        LoopbackHTTP.request("GET", url + "/api/me", headers: [("Authorization", "Bearer " + token)])?.status
+    }
+
     /// Queues a fault for the next token requests; `json` is the body of /test/fault.
     public func fault(_ json: String) throws { _ = try post("/test/fault", json) }
 

@@ -4,7 +4,15 @@
 // conformance in the binary on a cast cache miss). One exchange per run, as
 // JSON over the helper's stdin and stdout: the request (with the refresh token
 // in its body) never touches argv or the environment.
+//
+// The helper closes its standard output as soon as it has answered; tokenrun
+// takes the answer at that end of file and does not wait for the helper's
+// exit (the kernel's teardown of a process with an HTTP client takes
+// milliseconds): the answer may hold a rotated refresh token that is not in
+// the vault yet. Answered helpers are reaped after the vault write, by
+// `reapAnswered()`, or before the next helper starts.
 import FoundationEssentials
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -18,8 +26,12 @@ public struct HTTPHelperRequest: Codable, Sendable {
     public var connectTimeout: Double
     public var totalTimeout: Double
     public var maxResponseBytes: Int
+    /// The pid of the tokenrun that started the helper: a helper whose parent is
+    /// gone sends nothing (see tokenrun-http).
+    public var parent: Int32?
 
     public init(_ request: HTTPRequest, limits: TransportLimits) {
+        parent = getpid()
         url = request.url
         headers = request.headers.map { [$0.0, $0.1] }
         body = Data(request.body).base64EncodedString()
@@ -124,8 +136,24 @@ public struct HelperProcessTransport: HTTPTransport {
         return try answer.result.get()
     }
 
+    /// Helpers that answered and may still be exiting.
+    static let answered = Mutex<[pid_t]>([])
+
+    /// Waits for the helpers that have answered; call it once their answers are stored.
+    public static func reapAnswered() {
+        let pids = answered.withLock { pids in
+            defer { pids.removeAll() }
+            return pids
+        }
+        for pid in pids {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+    }
+
     /// Runs the helper with `input` on stdin and returns its stdout.
     func exchange(_ input: [UInt8], deadline: Double) throws(TransportError) -> [UInt8] {
+        Self.reapAnswered()
         var toChild: [Int32] = [-1, -1]
         var fromChild: [Int32] = [-1, -1]
         guard pipe(&toChild) == 0 else { throw .failed("pipe: \(String(cString: strerror(errno)))") }
@@ -195,10 +223,14 @@ public struct HelperProcessTransport: HTTPTransport {
             if output.count > 64 << 20 { break }
         }
         close(fromChild[0])
-        if timedOut { kill(pid, SIGKILL) }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if timedOut { throw .timedOut("no answer within \(Int(deadline)) s") }
+        if timedOut {
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            throw .timedOut("no answer within \(Int(deadline)) s")
+        }
+        // It has answered: reaped now if it is gone already, else later.
+        if waitpid(pid, &status, WNOHANG) != pid { Self.answered.withLock { $0.append(pid) } }
         return output
     }
 }

@@ -4,7 +4,8 @@
 // lock, and all but the first find a fresh token and make no request — so a
 // rotated refresh token is never sent twice. The new tokens are written in the
 // same locked step as the response is read: the rotated refresh token lives
-// only in memory between the response and that write.
+// only in memory between the response and that write, so nothing else happens
+// in between — the attempts are handed to the audit trail after the write.
 //
 // States: invalid_grant / expired_token / no refresh token → `invalid` (77,
 // and later launches fail fast without a request); transient failures are
@@ -25,7 +26,8 @@ public struct Refresher: Sendable {
     /// Transient retries stop once this much time has gone.
     public var retryBudgetSeconds = 12.0
     public var environment: [String: String] = [:]
-    /// Called after every refresh that reached the network (for the audit trail).
+    /// Called for every refresh that reached the network (for the audit trail),
+    /// once the vault holds its outcome.
     public var onAttempt: @Sendable (RefreshAttempt) -> Void = { _ in }
     /// Called once when a credential turns `invalid` (with the reason), after the vault is written.
     public var onInvalidated: @Sendable (Profile, String) -> Void = { _, _ in }
@@ -49,6 +51,9 @@ public struct Refresher: Sendable {
         var failure: TokenrunError?
         var outcome = RefreshOutcome.fresh
         var invalidated: String?
+        var attempts: [RefreshAttempt] = []
+        // Audited after the vault write, even when it fails.
+        defer { attempts.forEach(onAttempt) }
         let result: Credential? = try vault.updateCredential(for: profile.name) { current in
             guard let current else {
                 failure = .notLoggedIn(profile: profile.name)
@@ -62,7 +67,7 @@ public struct Refresher: Sendable {
                 outcome = current == stored ? .fresh : .refreshedElsewhere
                 return current
             }
-            let (updated, result, notes) = refreshLocked(current, profile: profile)
+            let (updated, result, notes) = refreshLocked(current, profile: profile) { attempts.append($0) }
             warnings = notes
             switch result {
             case .success(let o): outcome = o
@@ -73,6 +78,8 @@ public struct Refresher: Sendable {
             }
             return updated
         }
+        attempts.forEach(onAttempt)
+        attempts = []
         if let invalidated { onInvalidated(profile, invalidated) }
         if let failure { throw failure }
         guard let credential = result else { throw TokenrunError.notLoggedIn(profile: profile.name) }
@@ -89,7 +96,10 @@ public struct Refresher: Sendable {
     }
 
     /// Runs the grant with retries; returns the record to store and the result.
-    func refreshLocked(_ current: Credential, profile: Profile) -> (Credential, Result<RefreshOutcome, TokenrunError>, [String]) {
+    /// `record` keeps each attempt for the audit trail, which is written after the vault.
+    func refreshLocked(_ current: Credential, profile: Profile, record: (RefreshAttempt) -> Void) -> (
+        Credential, Result<RefreshOutcome, TokenrunError>, [String]
+    ) {
         var next = current
         let now = clock()
         let usesClientCredentials = profile.grantType == .clientCredentials
@@ -151,14 +161,14 @@ public struct Refresher: Sendable {
                     )
                 }
                 let latency = Int(monotonicMs() - attemptStart)
-                onAttempt(
+                record(
                     RefreshAttempt(
                         profile: profile.name, outcome: "ok", errorClass: nil, latencyMs: latency, rotated: rotated, attempts: attempt))
                 return (next, .success(.refreshed(rotated: rotated, latencyMs: latency)), notes)
             } catch {
                 lastError = error
                 let latency = Int(monotonicMs() - attemptStart)
-                onAttempt(
+                record(
                     RefreshAttempt(
                         profile: profile.name, outcome: "failed", errorClass: error.errorClass, latencyMs: latency, rotated: false,
                         attempts: attempt))

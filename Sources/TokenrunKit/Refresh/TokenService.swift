@@ -91,6 +91,8 @@ public struct TokenService: Sendable {
         /// A usable credential for one profile; signals that would end tokenrun wait until the vault is written.
         public func usable(_ profile: Profile, minTTL: Int64?) throws -> (Credential, RefreshOutcome, [String]) {
             let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
+            // Network helpers are reaped once the tokens they brought are in the vault.
+            defer { HelperProcessTransport.reapAnswered() }
             return try ChildProcess.withTerminationDeferred { try refresher.usableCredential(for: profile, policy: policy) }
         }
     }

@@ -104,11 +104,13 @@ public enum FileSystem {
     }
 
     /// Replaces `path` atomically: temporary file beside it, write, fsync, rename, fsync the directory.
-    /// A reader sees either the old contents or the new, never a mixture.
-    public static func replaceAtomically(_ path: String, bytes: [UInt8]) throws(SystemCallError) {
+    /// A reader sees either the old contents or the new, never a mixture. The rename is
+    /// the moment of change: a process killed before it leaves the old file (and the
+    /// temporary one), killed after it the new one. `temporary` names the temporary
+    /// file (it must not exist); by default a fresh random name beside `path`.
+    public static func replaceAtomically(_ path: String, bytes: [UInt8], temporary: String? = nil) throws(SystemCallError) {
         let directory = path.directoryName
-        let suffix = (try? Sodium.randomBytes(6))?.map { String($0, radix: 16) }.joined() ?? String(getpid())
-        let temporary = "\(path).tmp-\(getpid())-\(suffix)"
+        let temporary = temporary ?? randomTemporaryName(for: path)
         try createExclusive(temporary, bytes: bytes)
         if rename(temporary, path) != 0 {
             let error = lastError("rename", path)
@@ -116,6 +118,17 @@ public enum FileSystem {
             throw error
         }
         try syncDirectory(directory)
+    }
+
+    static func randomTemporaryName(for path: String) -> String {
+        let suffix = (try? Sodium.randomBytes(6))?.map { String($0, radix: 16) }.joined() ?? String(getpid())
+        return "\(path).tmp-\(getpid())-\(suffix)"
+    }
+
+    /// Removes a file (or a symbolic link, not its target) if it is there; true when one was removed.
+    @discardableResult
+    public static func removeFile(_ path: String) -> Bool {
+        unlink(path) == 0
     }
 
     /// fsyncs a directory so that a rename in it survives a crash.

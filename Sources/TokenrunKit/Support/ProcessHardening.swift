@@ -32,6 +32,11 @@ public enum ProcessHardening {
         _ = tokenrun_set_dumpable(0)
     }
 
+    /// Has the kernel kill this process when its parent dies (for the network helper).
+    public static func dieWithParent() {
+        _ = tokenrun_set_parent_death_signal(SIGKILL)
+    }
+
     /// Whether the process is currently non-dumpable with no core limit.
     public static var isHardened: Bool {
         var core = rlimit()

@@ -3,6 +3,11 @@
 // atomically (temporary file, fsync, rename, fsync the directory). The vault
 // file is never opened through a symbolic link, and a file other users can
 // read, or that belongs to someone else, is refused before it is read.
+//
+// The temporary file has one fixed name, `vault.tmp`: only the holder of the
+// exclusive lock writes it, so whoever holds either lock and finds it knows
+// its writer died before the rename (SIGKILL, power loss) and removes it —
+// every read and write does, so none survives the next launch.
 
 /// The vault as one file under `$XDG_DATA_HOME/tokenrun/`.
 public struct FileVaultStorage: VaultStorage {
@@ -10,6 +15,8 @@ public struct FileVaultStorage: VaultStorage {
     public var location: String { path }
     /// The lock file beside the vault.
     public var lockPath: String { path + ".lock" }
+    /// The temporary file of a write, beside the vault.
+    public var temporaryPath: String { path + ".tmp" }
 
     /// Vault files above this size are refused as damaged rather than read.
     public static let sizeLimit = 256 << 20
@@ -20,6 +27,8 @@ public struct FileVaultStorage: VaultStorage {
         guard FileSystem.exists(path.directoryName) else { return nil }
         let lock = try lockFile(.shared)
         defer { lock.unlock() }
+        // No writer is between its temporary file and the rename while we hold a lock.
+        FileSystem.removeFile(temporaryPath)
         return try readChecked()
     }
 
@@ -31,12 +40,22 @@ public struct FileVaultStorage: VaultStorage {
         }
         let lock = try lockFile(.exclusive)
         defer { lock.unlock() }
+        removeStrayTemporaries()
         let current = try readChecked()
         guard let next = try body(current) else { return }
         do {
-            try FileSystem.replaceAtomically(path, bytes: next)
+            try FileSystem.replaceAtomically(path, bytes: next, temporary: temporaryPath)
         } catch {
             throw TokenrunError.fileSystem(error, what: "the vault")
+        }
+    }
+
+    /// Removes temporary files of writes that died before their rename: `vault.tmp`,
+    /// and the `vault.tmp-PID-RANDOM` names of earlier versions. Only under the exclusive lock.
+    private func removeStrayTemporaries() {
+        let name = path.baseName + ".tmp"
+        for entry in FileSystem.listDirectory(path.directoryName) where entry == name || entry.hasPrefix(name + "-") {
+            FileSystem.removeFile(Paths.join(path.directoryName, entry))
         }
     }
 

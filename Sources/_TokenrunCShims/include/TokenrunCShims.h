@@ -9,4 +9,7 @@ int tokenrun_set_dumpable(int on);
 /// prctl(PR_GET_DUMPABLE): 1 when dumpable, 0 when not, -1 on error.
 int tokenrun_get_dumpable(void);
 
+/// prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` when the parent dies; -1 where unsupported.
+int tokenrun_set_parent_death_signal(int signal);
+
 #endif

@@ -1,6 +1,10 @@
 import Testing
 @testable import TokenrunKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("refresher")
 struct RefresherTests {
     let world = VaultFixture()
@@ -458,6 +462,26 @@ struct RefresherTests {
                     RefreshAttempt(
                         profile: "acme", outcome: "failed", errorClass: "invalid_grant", latencyMs: 0, rotated: false, attempts: 1)
                 ])
+    }
+
+    @Test("regression: onAttempt (the audit trail) runs after the vault write, with the rotated token stored and the lock free")
+    func onAttemptAfterVaultWrite() throws {
+        let profile = try world.profile("acme", oauth: "client_secret = \"s3cret\"")
+        try world.store(Self.expired)
+        var refresher = try refresher(TransportFactory(ScriptedTransport([.token("at-new", refreshToken: "rt-new")])))
+        let lockPath = FileVaultStorage(path: world.paths.vault).lockPath
+        let vault = try world.vault()
+        let seen = Recorder<String>()
+        refresher.onAttempt = { _ in
+            // Inside the refresh's locked step this fails (and reading the vault would block for ever).
+            let fd = open(lockPath, O_RDWR)
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return seen.append("the vault is still locked") }
+            flock(fd, LOCK_UN)
+            seen.append((try? vault.credential(for: "acme"))??.refreshToken?.value ?? "no refresh token")
+        }
+        _ = try refresher.usableCredential(for: profile, policy: RefreshPolicy(window: 300))
+        #expect(seen.all == ["rt-new"])
     }
 
     // MARK: client secret precedence

@@ -358,6 +358,21 @@ struct SealedVaultTests {
         Sodium.zero(&key)
     }
 
+    @Test("a write leaves only the vault and its lock; a killed writer's temporary file goes with the next read or write")
+    func temporaryFiles() throws {
+        try makeKeyFileVault()
+        let directory = vaultPath.directoryName
+        #expect(FileSystem.listDirectory(directory) == ["vault", "vault.lock"])
+        // What a writer killed between its temporary file and the rename leaves (this version, then earlier ones).
+        try dir.write("data/tokenrun/vault.tmp", "half a vault")
+        try dir.write("data/tokenrun/vault.tmp-4242-a1b2c3", "half a vault")
+        #expect(try vault.unlock(keys).credential(for: "acme") == credential("acme"))
+        #expect(FileSystem.listDirectory(directory) == ["vault", "vault.lock", "vault.tmp-4242-a1b2c3"])
+        try dir.write("data/tokenrun/vault.tmp", "half a vault")
+        try vault.unlock(keys).store(credential("other"))
+        #expect(FileSystem.listDirectory(directory) == ["vault", "vault.lock"])
+    }
+
     @Test("writers on many threads lose no record")
     func concurrentWriters() async throws {
         let unlocked = try makeKeyFileVault(with: [])
