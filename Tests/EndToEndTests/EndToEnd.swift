@@ -50,18 +50,7 @@ final class EndToEnd: @unchecked Sendable {
     var audit: String { box.read(box.auditPath) ?? "" }
 
     /// Every directory left under the runtime dir.
-    var leftoverRunDirectories: [String] {
-        guard let dir = opendir(box.runtimeDir) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name.hasPrefix("run-") { names.append(name) }
-        }
-        return names
-    }
+    var leftoverRunDirectories: [String] { directoryNames(box.runtimeDir).filter { $0.hasPrefix("run-") } }
 }
 
 /// An integer from the environment (the stress tests' sizes), or `fallback`.

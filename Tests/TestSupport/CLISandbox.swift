@@ -206,3 +206,17 @@ public func readBytes(_ path: String) -> [UInt8]? {
     }
     return result
 }
+
+/// The names in a directory (without . and ..), sorted; empty when it cannot be read.
+public func directoryNames(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}
