@@ -2,7 +2,8 @@
 #   make build      debug build
 #   make release    optimised build with the Swift standard library linked statically
 #   make test       install what the tests need (see deps), lint, build, run every test
-#   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin
+#   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin,
+#                   and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
 #   make demo       build, start the local demo provider, run the main job against it, show status and log
 #   make bench      release build; median warm-launch time of tokenrun -p demo -- true beside true
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
@@ -59,6 +60,13 @@ install: release
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun" "$(DESTDIR)$(PREFIX)/bin/tokenrun"
 	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun-http" "$(DESTDIR)$(PREFIX)/bin/tokenrun-http"
+	install -d "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tokenrun"
+	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tokenrun"
+	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tokenrun.fish"
+	chmod 0644 "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tokenrun" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tokenrun" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tokenrun.fish"
 
 profiles:
 	sh scripts/embed-profiles.sh

@@ -23,7 +23,7 @@ struct GetCommand: ParsableCommand {
         case status, scope, xoauth2
     }
 
-    @Option(name: .shortAndLong, help: "The profile.")
+    @Option(name: .shortAndLong, help: "The profile.", completion: ProfileCompletion.kind)
     var profile: String
 
     @Option(help: "The value to print: \(Field.allCases.map(\.rawValue).joined(separator: ", ")).")

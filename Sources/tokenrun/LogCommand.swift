@@ -30,7 +30,7 @@ struct LogCommand: ParsableCommand {
     @Option(name: .short, help: "How many records (default 20).")
     var n: Int?
 
-    @Option(name: .shortAndLong, help: "Only records of this profile.")
+    @Option(name: .shortAndLong, help: "Only records of this profile.", completion: ProfileCompletion.kind)
     var profile: String?
 
     @Flag(help: "Print the records (or the verification) as JSON.")

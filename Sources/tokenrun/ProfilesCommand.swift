@@ -58,7 +58,7 @@ struct ProfilesShow: ParsableCommand {
         abstract: "Show a profile after `extends` is resolved, with secrets masked."
     )
 
-    @Argument(help: "The profile name.")
+    @Argument(help: "The profile name.", completion: ProfileCompletion.kind)
     var name: String
 
     func run() throws {

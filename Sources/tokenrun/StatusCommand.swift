@@ -14,7 +14,7 @@ struct StatusCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "Only these profiles (repeatable).")
+    @Option(name: .shortAndLong, help: "Only these profiles (repeatable).", completion: ProfileCompletion.kind)
     var profile: [String] = []
 
     @Flag(help: "Print JSON instead of a table.")

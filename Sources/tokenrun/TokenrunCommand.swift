@@ -35,7 +35,7 @@ struct TokenrunCommand: ParsableCommand {
         subcommands: [
             RunCommand.self, GetCommand.self, ExportCommand.self, StatusCommand.self, ImportCommand.self,
             LoginCommand.self, RevokeCommand.self, DoctorCommand.self, LogCommand.self, ProfilesCommand.self, VaultCommand.self,
-            GitCredentialCommand.self,
+            GitCredentialCommand.self, CompletionCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )
