@@ -3,11 +3,12 @@
 #   make release    optimised build with the Swift standard library linked statically
 #   make test       install what the tests need (see deps), lint, build, run every test
 #   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin,
-#                   and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
+#                   the man page and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
 #   make demo       build, start the local demo provider, run the main job against it, show status and log
 #   make bench      release build; median warm-launch time of tokenrun -p demo -- true beside true
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
 #   make profiles   re-embed profiles/*.toml into the binary's source after editing them
+#   make man        regenerate man/tokenrun.1 from the command definitions (commit it; a test checks it is current)
 #   make lint       swift format lint over Sources and Tests
 #   make clean      remove build output
 
@@ -17,8 +18,10 @@ PYREQ   := Tests/Provider/requirements.txt
 DESTDIR ?=
 SWIFT   ?= swift
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# The man page's date: the last change to the command definitions, so regenerating is reproducible.
+MANDATE := $(shell git log -1 --format=%cs -- Sources/tokenrun 2>/dev/null || date +%F)
 
-.PHONY: all build release test install deps demo bench profiles lint clean
+.PHONY: all build release test install deps demo bench profiles man lint clean
 
 all: build
 
@@ -67,6 +70,15 @@ install: release
 	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tokenrun.fish"
 	chmod 0644 "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tokenrun" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tokenrun" \
 		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tokenrun.fish"
+	install -d "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -m 0644 man/tokenrun.1 "$(DESTDIR)$(PREFIX)/share/man/man1/tokenrun.1"
+
+# ArgumentParser's generate-manual plugin, over the debug build (it runs tokenrun --experimental-dump-help);
+# mdoc wants a paragraph macro, not an empty line, between the paragraphs of a discussion.
+man: deps
+	$(SWIFT) package generate-manual --configuration debug --date $(MANDATE)
+	mkdir -p man
+	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/tokenrun/tokenrun.1 > man/tokenrun.1
 
 profiles:
 	sh scripts/embed-profiles.sh
