@@ -43,8 +43,19 @@ struct StatusCommand: ParsableCommand {
                 for report in reports {
                     rows.append([report.profile, report.state, expiry(report, now: now), note(report)])
                 }
-                Output.table(rows)
+                Output.table(rows) { row, column, cell in
+                    guard row > 0, column == 1 else { return cell }
+                    return Colour.paint(cell, Self.colour(ofState: cell))
+                }
             }
+        }
+    }
+
+    static func colour(ofState state: String) -> Colour {
+        switch state {
+        case "connected": .green
+        case "invalid": .red
+        default: .yellow
         }
     }
 

@@ -28,7 +28,8 @@ struct TokenrunCommand: ParsableCommand {
             Start with: tokenrun login -p NAME (tokenrun profiles list shows the names); \
             when something is wrong: tokenrun doctor.
 
-            Shell completion: tokenrun completion bash|zsh|fish.
+            Shell completion: tokenrun completion bash|zsh|fish. Colour only on a terminal, \
+            never with NO_COLOR set.
 
             Exit status:
               child's   run: the command's own status; 128+N if signal N killed it

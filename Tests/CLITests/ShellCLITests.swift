@@ -88,4 +88,57 @@ struct ShellCLITests {
         #expect(result.status == 0, "\(result.all)")
         #expect(result.stdout.split(separator: ".").count == 3, "\(result.stdout)")
     }
+
+    /// Runs tokenrun with `arguments` on a pseudo-terminal and returns what the terminal showed.
+    func onTerminal(_ arguments: [String], environment: [String: String] = [:]) -> String {
+        let driver = """
+            import os,pty,sys
+            pid,fd=pty.fork()
+            if pid==0:
+                os.execv(sys.argv[1],sys.argv[1:])
+            out=b''
+            while True:
+                try: chunk=os.read(fd,4096)
+                except OSError: break
+                if not chunk: break
+                out+=chunk
+            os.waitpid(pid,0)
+            sys.stdout.write(out.hex())
+            """
+        let result = box.run(["-c", driver, CLISandbox.binary] + arguments, environment: environment, program: TestProvider.python)
+        var bytes: [UInt8] = []
+        var hex = result.stdout.utf8.makeIterator()
+        while let high = hex.next(), let low = hex.next() {
+            bytes.append(UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) ?? 0)
+        }
+        return String(decoding: bytes, as: UTF8.self) + result.stderr
+    }
+
+    @Test("on a terminal doctor colours pass/warn/fail and errors colour their prefix; NO_COLOR turns it off")
+    func colourOnTerminal() {
+        let doctor = onTerminal(["doctor", "--offline"])
+        #expect(doctor.contains("\u{1b}[32mpass\u{1b}[0m"), "\(doctor)")
+        let error = onTerminal(["get", "-p", "nope"])
+        #expect(error.contains("tokenrun: \u{1b}[31merror:\u{1b}[0m"), "\(error)")
+        for value in ["1", "true"] {
+            let plain = onTerminal(["doctor", "--offline"], environment: ["NO_COLOR": value])
+            #expect(plain.contains("pass  "), "\(plain)")
+            #expect(!plain.utf8.contains(0x1b), "\(plain)")
+        }
+        let json = onTerminal(["doctor", "--offline", "--json"])
+        #expect(json.contains("\"checks\""), "\(json)")
+        #expect(!json.utf8.contains(0x1b))
+    }
+
+    @Test("no --json output and no text output to a pipe holds an escape byte")
+    func noColourOnPipes() {
+        box.writeProfile("acme", acmeProfile)
+        #expect(box.run(["import", "-p", "acme", "--refresh-token-stdin"], stdin: "rt-pipe-1\n").status == 0)
+        for arguments in [
+            ["status"], ["doctor", "--offline"], ["status", "--json"], ["doctor", "--offline", "--json"], ["get", "-p", "nope"],
+        ] {
+            let result = box.run(arguments)
+            #expect(!result.all.utf8.contains(0x1b), "\(arguments)")
+        }
+    }
 }
