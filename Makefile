@@ -5,11 +5,13 @@
 #   make stress     the long stress and crash-safety tests: 100 concurrent launches for 30 s,
 #                   then 300 SIGKILLs during refreshes (STRESS_SECONDS, STRESS_WORKERS, STRESS_LIFETIME,
 #                   CRASH_ITERATIONS)
-#   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin
+#   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin,
+#                   the man page and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
 #   make demo       build, start the local demo provider, run the main job against it, show status and log
 #   make bench      release build; median warm-launch time of tokenrun -p demo -- true beside true
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
 #   make profiles   re-embed profiles/*.toml into the binary's source after editing them
+#   make man        regenerate man/tokenrun.1 from the command definitions (commit it; a test checks it is current)
 #   make lint       swift format lint over Sources and Tests
 #   make fuzz       libFuzzer on the profile parser, the vault reader and the token response reader,
 #                   FUZZ_SECONDS (60) each; FUZZ_ENGINE=mutator for the seeded mutator instead (see Tests/Fuzz/README.md)
@@ -28,7 +30,10 @@ STRESS_WORKERS   ?= 100
 STRESS_LIFETIME  ?= 10
 CRASH_ITERATIONS ?= 300
 
-.PHONY: all build release test stress install deps demo bench profiles lint fuzz clean
+# The man page's date: the last change to the command definitions, so regenerating is reproducible.
+MANDATE := $(shell git log -1 --format=%cs -- Sources/tokenrun 2>/dev/null || date +%F)
+
+.PHONY: all build release test stress install deps demo bench profiles man lint fuzz clean
 
 all: build
 
@@ -80,6 +85,22 @@ install: release
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun" "$(DESTDIR)$(PREFIX)/bin/tokenrun"
 	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun-http" "$(DESTDIR)$(PREFIX)/bin/tokenrun-http"
+	install -d "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tokenrun"
+	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tokenrun"
+	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tokenrun.fish"
+	chmod 0644 "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tokenrun" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tokenrun" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tokenrun.fish"
+	install -d "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -m 0644 man/tokenrun.1 "$(DESTDIR)$(PREFIX)/share/man/man1/tokenrun.1"
+
+# ArgumentParser's generate-manual plugin, over the debug build (it runs tokenrun --experimental-dump-help);
+# mdoc wants a paragraph macro, not an empty line, between the paragraphs of a discussion.
+man: deps
+	$(SWIFT) package generate-manual --configuration debug --date $(MANDATE)
+	mkdir -p man
+	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/tokenrun/tokenrun.1 > man/tokenrun.1
 
 profiles:
 	sh scripts/embed-profiles.sh

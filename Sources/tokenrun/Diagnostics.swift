@@ -2,6 +2,11 @@
 // as `tokenrun: error: …` followed by `tokenrun: hint: …` lines; notices as
 // `tokenrun: …`. Nothing printed here ever holds a secret: TokenrunError cases
 // carry paths, names and fingerprints only.
+//
+// Colour: `Colour` alone decides. Only on a terminal, never with NO_COLOR set
+// to anything (https://no-color.org) or TERM=dumb, and never in --json output
+// (JSON is printed without it). Only words that carry a verdict are coloured:
+// the error and warning prefixes, doctor's pass/warn/fail, status's state.
 import ArgumentParser
 import TokenrunKit
 
@@ -17,11 +22,11 @@ enum Diagnostics {
     }
 
     static func warning(_ message: String) {
-        writeStderr("tokenrun: warning: \(message)\n")
+        writeStderr("tokenrun: \(Colour.paint("warning:", .yellow, fd: 2)) \(message)\n")
     }
 
     static func report(_ error: TokenrunError) {
-        var text = "tokenrun: error: \(error.summary)\n"
+        var text = "tokenrun: \(Colour.paint("error:", .red, fd: 2)) \(error.summary)\n"
         for hint in error.hints { text += "tokenrun: hint: \(hint)\n" }
         writeStderr(text)
     }
@@ -49,6 +54,26 @@ enum Diagnostics {
     }
 }
 
+/// ANSI colour for words that carry a verdict, when the stream is a terminal and the user has not said no.
+enum Colour: String {
+    case red = "31"
+    case yellow = "33"
+    case green = "32"
+
+    /// Whether output to `fd` may be coloured: a terminal, NO_COLOR unset or empty, TERM not dumb.
+    static func enabled(fd: Int32) -> Bool {
+        guard isatty(fd) == 1 else { return false }
+        if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
+        if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
+        return true
+    }
+
+    /// `text` in `colour` when output to `fd` may be coloured, else unchanged.
+    static func paint(_ text: String, _ colour: Colour, fd: Int32 = 1) -> String {
+        enabled(fd: fd) ? "\u{1b}[\(colour.rawValue)m\(text)\u{1b}[0m" : text
+    }
+}
+
 /// Writes to standard output without Foundation.
 enum Output {
     static func line(_ text: String = "") {
@@ -56,7 +81,8 @@ enum Output {
     }
 
     /// Left-aligned columns separated by two spaces; the last column is not padded.
-    static func table(_ rows: [[String]]) {
+    /// `paint` may colour a cell (row, column, text); the padding is measured without it.
+    static func table(_ rows: [[String]], paint: (Int, Int, String) -> String = { $2 }) {
         guard let width = rows.map(\.count).max() else { return }
         var widths = [Int](repeating: 0, count: width)
         for row in rows {
@@ -64,10 +90,11 @@ enum Output {
                 widths[index] = max(widths[index], cell.count)
             }
         }
-        for row in rows {
+        for (rowIndex, row) in rows.enumerated() {
             var text = ""
             for (index, cell) in row.enumerated() {
-                text += index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                let shown = paint(rowIndex, index, cell)
+                text += index == row.count - 1 ? shown : shown + String(repeating: " ", count: widths[index] - cell.count + 2)
             }
             print(text)
         }

@@ -27,7 +27,7 @@ struct DoctorCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "Only these profiles (repeatable).")
+    @Option(name: .shortAndLong, help: "Only these profiles (repeatable).", completion: ProfileCompletion.kind)
     var profile: [String] = []
 
     @Flag(help: "Print JSON instead of a table.")
@@ -64,7 +64,13 @@ struct DoctorCommand: ParsableCommand {
     func printText(_ checks: [DoctorCheck]) {
         let width = (checks.map(\.name.count).max() ?? 0) + 2
         for check in checks {
-            let status = check.status.rawValue
+            let colour: Colour =
+                switch check.status {
+                case .pass: .green
+                case .warn: .yellow
+                case .fail: .red
+                }
+            let status = Colour.paint(check.status.rawValue, colour)
             Output.line("\(status)  \(check.name)\(String(repeating: " ", count: width - check.name.count))\(check.message)")
             if let fix = check.fix { Output.line("      fix: \(fix)") }
         }

@@ -18,7 +18,7 @@ struct ExportCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "The profile.")
+    @Option(name: .shortAndLong, help: "The profile.", completion: ProfileCompletion.kind)
     var profile: String
 
     @Option(help: "sh, fish, dotenv or json.")

@@ -23,7 +23,7 @@ struct GetCommand: ParsableCommand {
         case status, scope, xoauth2
     }
 
-    @Option(name: .shortAndLong, help: "The profile.")
+    @Option(name: .shortAndLong, help: "The profile.", completion: ProfileCompletion.kind)
     var profile: String
 
     @Option(help: "The value to print: \(Field.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -41,8 +41,8 @@ struct GetCommand: ParsableCommand {
         let profile: String
         let access_token: String
         let token_type: String
-        let expires_at: Int64?
-        let expires_in: Int64?
+        let expires_at: OrNull<Int64>
+        let expires_in: OrNull<Int64>
         let status: String
         let scope: String
     }
@@ -69,7 +69,8 @@ struct GetCommand: ParsableCommand {
                     try JSONOutput.encode(
                         GetCommand.JSONResult(
                             profile: profile, access_token: values["access_token"] ?? "", token_type: values["token_type"] ?? "Bearer",
-                            expires_at: injection.credential.expiresAt, expires_in: injection.credential.expiresAt.map { max(0, $0 - now) },
+                            expires_at: OrNull(injection.credential.expiresAt),
+                            expires_in: OrNull(injection.credential.expiresAt.map { max(0, $0 - now) }),
                             status: injection.credential.state.rawValue, scope: values["scope"] ?? "")))
                 return
             }

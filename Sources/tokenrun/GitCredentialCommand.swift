@@ -16,7 +16,7 @@ struct GitCredentialCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "The profile whose token is the password.")
+    @Option(name: .shortAndLong, help: "The profile whose token is the password.", completion: ProfileCompletion.kind)
     var profile: String
 
     @Argument(help: "get, store or erase (git gives it).")

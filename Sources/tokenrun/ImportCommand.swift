@@ -15,7 +15,7 @@ struct ImportCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "The profile the token belongs to.")
+    @Option(name: .shortAndLong, help: "The profile the token belongs to.", completion: ProfileCompletion.kind)
     var profile: String
 
     @Flag(name: .customLong("refresh-token-stdin"), help: "Read the refresh token from standard input (required).")

@@ -30,7 +30,7 @@ struct LogCommand: ParsableCommand {
     @Option(name: .short, help: "How many records (default 20).")
     var n: Int?
 
-    @Option(name: .shortAndLong, help: "Only records of this profile.")
+    @Option(name: .shortAndLong, help: "Only records of this profile.", completion: ProfileCompletion.kind)
     var profile: String?
 
     @Flag(help: "Print the records (or the verification) as JSON.")
@@ -125,41 +125,42 @@ struct LogCommand: ParsableCommand {
         }
         struct Problem: Encodable {
             let kind: String
-            let file: String?
-            let line: Int?
-            let seq: UInt64?
-            let time: String?
-            let event: String?
+            let file: OrNull<String>
+            let line: OrNull<Int>
+            let seq: OrNull<UInt64>
+            let time: OrNull<String>
+            let event: OrNull<String>
             let explanation: String
         }
         let intact: Bool
         let records: Int
         let files: [String]
-        let first_seq: UInt64?
-        let last_seq: UInt64?
+        let first_seq: OrNull<UInt64>
+        let last_seq: OrNull<UInt64>
         let unchained: Int
         let other_key: Int
         let rotated_away: Bool
         let torn: [Location]
         let torn_at_end: Bool
-        let problem: Problem?
+        let problem: OrNull<Problem>
 
         init(_ result: AuditVerification) {
             intact = result.isIntact
             records = result.records
             files = result.files
-            first_seq = result.firstSeq
-            last_seq = result.lastSeq
+            first_seq = OrNull(result.firstSeq)
+            last_seq = OrNull(result.lastSeq)
             unchained = result.unchained
             other_key = result.otherKey
             rotated_away = result.rotatedAway
             torn = result.torn.map { Location(file: $0.file, line: $0.line) }
             torn_at_end = result.tornAtEnd
-            problem = result.problem.map {
-                Problem(
-                    kind: $0.failure.rawValue, file: $0.location?.file, line: $0.location?.line, seq: $0.seq, time: $0.time,
-                    event: $0.event, explanation: $0.explanation)
-            }
+            problem = OrNull(
+                result.problem.map {
+                    Problem(
+                        kind: $0.failure.rawValue, file: OrNull($0.location?.file), line: OrNull($0.location?.line), seq: OrNull($0.seq),
+                        time: OrNull($0.time), event: OrNull($0.event), explanation: $0.explanation)
+                })
         }
     }
 }

@@ -30,7 +30,7 @@ struct LoginCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "The profile to log in.")
+    @Option(name: .shortAndLong, help: "The profile to log in.", completion: ProfileCompletion.kind)
     var profile: String
 
     @Flag(help: "Use the device authorization flow (for machines without a browser).")

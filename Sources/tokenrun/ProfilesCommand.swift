@@ -23,8 +23,8 @@ struct ProfilesList: ParsableCommand {
     struct Row: Encodable {
         let name: String
         let source: String
-        let description: String?
-        let error: String?
+        let description: OrNull<String>
+        let error: OrNull<String>
     }
 
     func run() throws {
@@ -34,9 +34,13 @@ struct ProfilesList: ParsableCommand {
             for candidate in store.effectiveCandidates() {
                 do {
                     let profile = try store.resolve(candidate)
-                    rows.append(Row(name: candidate.name, source: candidate.sourceLabel, description: profile.description, error: nil))
+                    rows.append(
+                        Row(
+                            name: candidate.name, source: candidate.sourceLabel, description: OrNull(profile.description),
+                            error: OrNull(nil)))
                 } catch let error as TokenrunError {
-                    rows.append(Row(name: candidate.name, source: candidate.sourceLabel, description: nil, error: error.summary))
+                    rows.append(
+                        Row(name: candidate.name, source: candidate.sourceLabel, description: OrNull(nil), error: OrNull(error.summary)))
                 }
             }
             if json {
@@ -46,7 +50,7 @@ struct ProfilesList: ParsableCommand {
             Output.table(
                 [["NAME", "SOURCE", "DESCRIPTION"]]
                     + rows.map { row in
-                        [row.name, row.source, row.error.map { "INVALID: \($0)" } ?? row.description ?? ""]
+                        [row.name, row.source, row.error.value.map { "INVALID: \($0)" } ?? row.description.value ?? ""]
                     })
         }
     }
@@ -58,13 +62,77 @@ struct ProfilesShow: ParsableCommand {
         abstract: "Show a profile after `extends` is resolved, with secrets masked."
     )
 
-    @Argument(help: "The profile name.")
+    @Argument(help: "The profile name.", completion: ProfileCompletion.kind)
     var name: String
+
+    @Flag(help: "Print JSON (the client secret as client_secret_set only).")
+    var json = false
 
     func run() throws {
         try Diagnostics.run {
             let profile = try CommandContext().profiles.load(name)
-            Output.line(ProfileRendering.toml(profile))
+            Output.line(json ? try JSONOutput.encode(Report(profile)) : ProfileRendering.toml(profile))
+        }
+    }
+
+    /// The resolved profile for scripts; never the client secret itself.
+    struct Report: Encodable {
+        struct OAuth: Encodable {
+            let token_endpoint: OrNull<String>
+            let authorization_endpoint: OrNull<String>
+            let device_authorization_endpoint: OrNull<String>
+            let revocation_endpoint: OrNull<String>
+            let client_id: OrNull<String>
+            let client_secret_set: Bool
+            let client_secret_env: OrNull<String>
+            let auth_method: OrNull<String>
+            let grant_type: String
+            let scopes: [String]
+            let authorization_params: [String: String]
+            let redirect_host: OrNull<String>
+            let redirect_port: OrNull<Int>
+        }
+        struct Refresh: Encodable {
+            let window_seconds: Int64
+            let on_refresh_signal: OrNull<String>
+        }
+        struct File: Encodable {
+            let path_env: String
+            let template: String
+            let name: OrNull<String>
+        }
+        let name: String
+        let source: String
+        let chain: [String]
+        let description: OrNull<String>
+        let username: OrNull<String>
+        let kind: String
+        let expose_refresh_token: Bool
+        let on_reauth_required: OrNull<String>
+        let oauth: OAuth
+        let refresh: Refresh
+        let env: [String: String]
+        let files: [File]
+
+        init(_ profile: Profile) {
+            name = profile.name
+            source = profile.source
+            chain = profile.chain
+            description = OrNull(profile.description)
+            username = OrNull(profile.username)
+            kind = profile.kind.rawValue
+            expose_refresh_token = profile.exposeRefreshToken
+            on_reauth_required = OrNull(profile.onReauthRequired)
+            let o = profile.oauth
+            oauth = OAuth(
+                token_endpoint: OrNull(o.tokenEndpoint), authorization_endpoint: OrNull(o.authorizationEndpoint),
+                device_authorization_endpoint: OrNull(o.deviceAuthorizationEndpoint), revocation_endpoint: OrNull(o.revocationEndpoint),
+                client_id: OrNull(o.clientID), client_secret_set: o.clientSecret != nil, client_secret_env: OrNull(o.clientSecretEnv),
+                auth_method: OrNull(o.authMethod?.rawValue), grant_type: profile.grantType.rawValue, scopes: o.scopes,
+                authorization_params: o.authorizationParams, redirect_host: OrNull(o.redirectHost), redirect_port: OrNull(o.redirectPort))
+            refresh = Refresh(window_seconds: profile.refreshWindow, on_refresh_signal: OrNull(profile.onRefreshSignal))
+            env = Dictionary(profile.env.map { ($0.name, $0.template.source) }, uniquingKeysWith: { $1 })
+            files = profile.files.map { File(path_env: $0.pathEnv, template: $0.template.source, name: OrNull($0.name)) }
         }
     }
 }

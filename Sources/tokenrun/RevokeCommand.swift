@@ -15,7 +15,7 @@ struct RevokeCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "The profile whose credential to revoke.")
+    @Option(name: .shortAndLong, help: "The profile whose credential to revoke.", completion: ProfileCompletion.kind)
     var profile: String
 
     @Flag(help: "Only delete the local record; do not contact the provider.")

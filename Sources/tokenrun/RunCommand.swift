@@ -13,7 +13,7 @@ struct RunCommand: ParsableCommand {
             command's environment and writes each [[file]] (mode 600) into a private \
             directory that is removed when the command ends. The command also gets \
             TOKENRUN_PROFILE and TOKENRUN_EXPIRES_AT (seconds since 1970); key-source \
-            variables (TOKENRUN_KEY_FILE, TOKENRUN_PASSPHRASE, …) are removed.
+            variables (TOKENRUN_KEY_FILE, TOKENRUN_PASSPHRASE and the like) are removed.
 
             Exit status: the command's own (128+N if signal N killed it); 127/126 if it \
             cannot be found/executed; 75 provider unavailable and the token expired \
@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "A profile to inject (repeatable).")
+    @Option(name: .shortAndLong, help: "A profile to inject (repeatable).", completion: ProfileCompletion.kind)
     var profile: [String] = []
 
     @OptionGroup var ttl: MinTTLOption

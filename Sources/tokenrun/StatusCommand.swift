@@ -14,7 +14,7 @@ struct StatusCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "Only these profiles (repeatable).")
+    @Option(name: .shortAndLong, help: "Only these profiles (repeatable).", completion: ProfileCompletion.kind)
     var profile: [String] = []
 
     @Flag(help: "Print JSON instead of a table.")
@@ -43,8 +43,19 @@ struct StatusCommand: ParsableCommand {
                 for report in reports {
                     rows.append([report.profile, report.state, expiry(report, now: now), note(report)])
                 }
-                Output.table(rows)
+                Output.table(rows) { row, column, cell in
+                    guard row > 0, column == 1 else { return cell }
+                    return Colour.paint(cell, Self.colour(ofState: cell))
+                }
             }
+        }
+    }
+
+    static func colour(ofState state: String) -> Colour {
+        switch state {
+        case "connected": .green
+        case "invalid": .red
+        default: .yellow
         }
     }
 
@@ -81,11 +92,11 @@ struct StatusCommand: ParsableCommand {
     struct Row: Encodable {
         let profile: String
         let state: String
-        let expires_at: String?
-        let expires_in: Int64?
+        let expires_at: OrNull<String>
+        let expires_in: OrNull<Int64>
         let has_refresh_token: Bool
         let scopes: [String]
-        let last_error: String?
+        let last_error: OrNull<String>
         let profile_exists: Bool
         let kind: String
         let missing_scopes: [String]
@@ -95,9 +106,9 @@ struct StatusCommand: ParsableCommand {
     func printJSON(_ reports: [CredentialReport], now: Int64) throws {
         let rows = reports.map { report in
             Row(
-                profile: report.profile, state: report.state, expires_at: report.expiresAt.map(Timestamp.iso8601),
-                expires_in: report.expiresAt.map { $0 - now }, has_refresh_token: report.hasRefreshToken,
-                scopes: report.scopes, last_error: report.lastError, profile_exists: report.profileExists, kind: report.kind,
+                profile: report.profile, state: report.state, expires_at: OrNull(report.expiresAt.map(Timestamp.iso8601)),
+                expires_in: OrNull(report.expiresAt.map { $0 - now }), has_refresh_token: report.hasRefreshToken,
+                scopes: report.scopes, last_error: OrNull(report.lastError), profile_exists: report.profileExists, kind: report.kind,
                 missing_scopes: report.missingScopes,
                 needs_login: report.state == "invalid" || report.state == "not_logged_in" || !report.missingScopes.isEmpty)
         }
@@ -105,7 +116,19 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-/// JSON for scripts: sorted keys, one document.
+/// An optional written as null rather than left out, so every object of a kind has the same keys.
+struct OrNull<Wrapped: Encodable>: Encodable {
+    let value: Wrapped?
+
+    init(_ value: Wrapped?) { self.value = value }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
+/// JSON for scripts: sorted keys, one document; absent values are null, never left out.
 enum JSONOutput {
     static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()

@@ -28,14 +28,25 @@ struct TokenrunCommand: ParsableCommand {
             Start with: tokenrun login -p NAME (tokenrun profiles list shows the names); \
             when something is wrong: tokenrun doctor.
 
-            Exit status: 64 usage error; 75 temporary failure, retry later; 77 a new login \
-            is needed; 78 configuration (profile, vault, key, permissions).
+            Shell completion: tokenrun completion bash|zsh|fish. Colour only on a terminal, \
+            never with NO_COLOR set.
+
+            Exit status:
+              child's   run: the command's own status; 128+N if signal N killed it
+              0         success
+              1         doctor: a check failed; log --verify: the chain is broken
+              64        usage error
+              75        temporary failure (provider unreachable, 5xx, 429): retry later
+              77        a new login is needed (refresh token rejected or missing): tokenrun login -p NAME
+              78        configuration: profile missing or invalid, client rejected, vault unreadable, wrong key, unsafe permissions
+              126       run: the command was found but cannot be executed
+              127       run: the command was not found
             """,
         version: "0.1.0",
         subcommands: [
             RunCommand.self, GetCommand.self, ExportCommand.self, StatusCommand.self, ImportCommand.self,
             LoginCommand.self, RevokeCommand.self, DoctorCommand.self, LogCommand.self, ProfilesCommand.self, VaultCommand.self,
-            GitCredentialCommand.self, ServeCredentialsCommand.self,
+            GitCredentialCommand.self, ServeCredentialsCommand.self, CompletionCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

@@ -89,10 +89,10 @@ struct VaultStatus: ParsableCommand {
     struct Report: Encodable {
         let path: String
         let exists: Bool
-        let key_source: String?
+        let key_source: OrNull<String>
         let credentials: Int
         let unlocks: Bool
-        let created_at: String?
+        let created_at: OrNull<String>
     }
 
     func run() throws {
@@ -103,7 +103,8 @@ struct VaultStatus: ParsableCommand {
                     Output.line(
                         try JSONOutput.encode(
                             Report(
-                                path: context.paths.vault, exists: false, key_source: nil, credentials: 0, unlocks: false, created_at: nil))
+                                path: context.paths.vault, exists: false, key_source: OrNull(nil), credentials: 0, unlocks: false,
+                                created_at: OrNull(nil)))
                     )
                 } else {
                     Output.line("vault:        \(context.paths.vault) (not created yet)")
@@ -121,9 +122,9 @@ struct VaultStatus: ParsableCommand {
                 Output.line(
                     try JSONOutput.encode(
                         Report(
-                            path: summary.path, exists: true, key_source: summary.keySource.rawValue,
+                            path: summary.path, exists: true, key_source: OrNull(summary.keySource.rawValue),
                             credentials: summary.credentialCount, unlocks: unlockError == nil,
-                            created_at: Timestamp.iso8601(summary.createdAt))))
+                            created_at: OrNull(Timestamp.iso8601(summary.createdAt)))))
             } else {
                 Output.line("vault:        \(summary.path)")
                 Output.line("sealed with:  \(summary.keySource.phrase)")

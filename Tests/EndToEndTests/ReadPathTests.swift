@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import Testing
 
@@ -23,6 +24,11 @@ struct ReadPathTests {
         #expect(xoauth2.stdout.hasPrefix("dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJl"))
         let json = e.box.run(["get", "-p", "demo", "--json"])
         #expect(json.stdout.contains("\"token_type\" : \"Bearer\""))
+        // The keys README.md's "JSON output" documents for get.
+        let object = (try? JSONSerialization.jsonObject(with: Data(json.stdout.utf8))) as? [String: Any]
+        #expect(
+            Set(object?.keys.map { $0 } ?? [])
+                == ["access_token", "expires_at", "expires_in", "profile", "scope", "status", "token_type"], "\(json.stdout)")
         #expect(try e.provider.stats().token_requests == 1)
     }
 
