@@ -134,4 +134,3 @@ struct AuditChainTests {
         #expect(shown.first?.contains("  import  demo") == true, "the oldest record, from the oldest file")
     }
 }
-
