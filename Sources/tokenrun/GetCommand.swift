@@ -55,6 +55,11 @@ struct GetCommand: ParsableCommand {
     static func printValue(profile: String, field: Field, minTTL: Int64?, json: Bool, verbose: Bool = false) throws {
         try Diagnostics.run {
             let context = CommandContext()
+            // XOAUTH2 names the account: without a username the string would be refused by the server.
+            if field == .xoauth2, !json, try context.profiles.load(profile).username == nil {
+                throw TokenrunError.profileIncomplete(
+                    profile: profile, missing: "username, the mail account that XOAUTH2 names (username = \"you@example.com\")")
+            }
             let ready = try context.tokens.usable([profile], minTTL: minTTL)
             for warning in ready.warnings { Diagnostics.warning(warning) }
             Verbose(enabled: verbose).report(ready, now: context.now)

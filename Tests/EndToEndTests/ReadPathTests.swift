@@ -85,3 +85,26 @@ struct ReadPathTests {
         for secret in [token, seed.refresh_token] { #expect(!json.all.contains(secret)) }
     }
 }
+
+@Suite("end to end: get --field xoauth2 without a username")
+struct XOAuth2UsernameTests {
+    @Test("get --field xoauth2 for a profile without username exits 78 naming the missing key, before any request")
+    func xoauth2WithoutUsername() throws {
+        let e = try EndToEnd()
+        try e.login()
+        let url = e.provider.tokenEndpoint
+        e.box.writeProfile(
+            "demo",
+            """
+            [oauth]
+            token_endpoint = "\(url)"
+            client_id = "tokenrun-test"
+            client_secret = "test-secret"
+            scopes = ["api.read", "offline_access"]
+            """)
+        let result = e.box.run(["get", "-p", "demo", "--field", "xoauth2"])
+        #expect(result.status == 78, "\(result.all)")
+        #expect(result.stderr.contains("username"))
+        #expect(try e.provider.stats().token_requests == 0)
+    }
+}
