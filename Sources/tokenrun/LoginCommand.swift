@@ -62,9 +62,8 @@ struct LoginCommand: ParsableCommand {
                 Diagnostics.notice("to replace the credential anyway: tokenrun login -p \(profile.name) --force")
                 return
             }
-            if let existing, !force, !profile.scopesMissing(from: existing).isEmpty {
-                Diagnostics.notice(
-                    "the stored grant lacks \(profile.scopesMissing(from: existing).joined(separator: " ")); logging in again")
+            if let existing, !force, case let missing = profile.scopesMissing(from: existing), !missing.isEmpty {
+                Diagnostics.notice("the stored grant lacks \(missing.joined(separator: " ")); logging in again")
             }
             let credential: Credential
             do {

@@ -127,7 +127,7 @@ public final class TokenServer: @unchecked Sendable {
         }
         do {
             switch (path.hasPrefix(account), leaf) {
-            case (false, "/token"), (true, "/token"):
+            case (_, "/token"):
                 let (credential, _) = try tokens(parameters["profile"])
                 return (200, [("Content-Type", "application/json")] + (metadata ? google : []), Self.tokenJSON(credential))
             case (true, "/"):
