@@ -19,6 +19,9 @@
 
 PREFIX  ?= /usr/local
 VENV    := .venv-test
+# Release: static Swift standard library; tokenrun itself links as one static PIE
+# (Package.swift), which needs no $$ORIGIN run path.
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath
 PYREQ   := Tests/Provider/requirements.txt
 DESTDIR ?=
 SWIFT   ?= swift
@@ -59,7 +62,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 test: deps lint $(VENV)/.installed
 	$(SWIFT) build --build-tests
@@ -79,12 +82,12 @@ demo: build $(VENV)/.installed
 	sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
 
 bench: release $(VENV)/.installed
-	"$(CURDIR)/$(VENV)/bin/python" scripts/bench.py "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
+	"$(CURDIR)/$(VENV)/bin/python" scripts/bench.py "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
 
 install: release
 	install -d "$(DESTDIR)$(PREFIX)/bin"
-	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun" "$(DESTDIR)$(PREFIX)/bin/tokenrun"
-	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tokenrun-http" "$(DESTDIR)$(PREFIX)/bin/tokenrun-http"
+	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tokenrun" "$(DESTDIR)$(PREFIX)/bin/tokenrun"
+	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tokenrun-http" "$(DESTDIR)$(PREFIX)/bin/tokenrun-http"
 	install -d "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
 		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
 	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tokenrun"
