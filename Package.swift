@@ -53,7 +53,10 @@ let package = Package(
             ],
             linkerSettings: [
                 .unsafeFlags(
-                    ["-static-executable", "-use-ld=lld", "-Xclang-linker", "-static-pie", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+                    [
+                        "-static-executable", "-use-ld=lld", "-Xclang-linker", "-static-pie",
+                        "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                    ],
                     .when(platforms: [.linux], configuration: .release)
                 )
             ]

@@ -65,6 +65,47 @@ struct VaultCLITests {
         #expect(missing.stderr.contains("tokenrun: hint: set TOKENRUN_PASSPHRASE_FILE"))
     }
 
+    @Test("import --batch-stdin stores every line in one write, refuses a bad batch whole, and never echoes a token")
+    func batchImport() {
+        for name in ["acme", "beta", "gamma"] { box.writeProfile(name, acmeProfile) }
+        #expect(box.run(["import", "-p", "acme", "--refresh-token-stdin"], stdin: "rt-old\n").status == 0)
+        let lines = """
+            {"profile": "acme", "refresh_token": "rt-batch-a"}
+
+            {"profile": "beta", "refresh_token": "rt-batch-b", "client_secret": "cs-batch-b"}
+            {"profile": "gamma", "refresh_token": "rt-batch-c"}
+            """
+        let result = box.run(["import", "--batch-stdin"], stdin: lines)
+        #expect(result.status == 0, "\(result.all)")
+        #expect(result.stdout.contains("stored 3 credentials (1 replaced)"))
+        #expect(!result.all.contains("rt-batch"))
+        let status = box.run(["vault", "status"])
+        #expect(status.stdout.contains("credentials:  3"), "\(status.all)")
+        #expect(box.run(["status", "-p", "beta"]).stdout.contains("beta"))
+
+        // One bad line refuses the batch whole, naming the line but not its contents.
+        let before = box.read(box.vaultPath)
+        for (bad, expected) in [
+            ("{\"profile\": \"acme\", \"refresh_token\": \"rt-new-a\"}\nnot json rt-leak-1\n", "line 2 is not a JSON object"),
+            (
+                "{\"profile\": \"acme\", \"refresh_token\": \"rt-new-a\"}\n{\"profile\": \"acme\", \"refresh_token\": \"rt-leak-2\"}\n",
+                "line 2: profile acme appears twice"
+            ),
+            ("{\"profile\": \"nosuch\", \"refresh_token\": \"rt-leak-3\"}\n", "nosuch"),
+            ("{\"profile\": \"acme\", \"refresh_token\": \"rt leak 4\"}\n", "line 1: the refresh token contains spaces"),
+            ("{\"profile\": \"acme\", \"token\": \"rt-leak-5\"}\n", "line 1 is not a JSON object"),
+            ("\n\n", "no credentials on standard input"),
+        ] {
+            let refused = box.run(["import", "--batch-stdin"], stdin: bad)
+            #expect(refused.status != 0, "\(bad): \(refused.all)")
+            #expect(refused.stderr.contains(expected), "\(bad): \(refused.stderr)")
+            #expect(!refused.all.contains("rt-leak") && !refused.all.contains("rt leak"), "\(refused.all)")
+            #expect(box.read(box.vaultPath) == before, "\(bad) changed the vault")
+        }
+        let mixed = box.run(["import", "--batch-stdin", "-p", "acme"], stdin: lines)
+        #expect(mixed.status == 64, "\(mixed.all)")
+    }
+
     @Test("vault init --passphrase without a terminal or variable exits 78 saying how to give one")
     func passphraseMissing() {
         let result = box.run(["vault", "init", "--passphrase"])

@@ -23,7 +23,7 @@ enum AuditChain {
     }
 
     /// The fields of one line that the chain needs.
-    struct Link: Decodable, Sendable {
+    struct Link: Sendable {
         var time: String?
         var event: String?
         var seq: UInt64?
@@ -31,12 +31,6 @@ enum AuditChain {
         var mac: String?
         var keyID: String?
         var keyChangedFrom: String?
-
-        enum CodingKeys: String, CodingKey {
-            case time, event, seq, prev, mac
-            case keyID = "key_id"
-            case keyChangedFrom = "key_changed_from"
-        }
 
         /// A record of tokenrun's: it has a time and an event.
         var isRecord: Bool { time != nil && event != nil }
@@ -52,8 +46,18 @@ enum AuditChain {
 
     /// The line's chain fields; nil when it is not a JSON object of the expected types (torn, or not ours).
     static func decode(_ line: ArraySlice<UInt8>) -> Link? {
-        guard line.first == UInt8(ascii: "{") else { return nil }
-        return try? JSONDecoder().decode(Link.self, from: Data(line))
+        guard line.first == UInt8(ascii: "{"), let value = try? JSONReader.parse(line),
+            let object = try? JSONObjectReader(value)
+        else { return nil }
+        do throws(JSONReadError) {
+            return Link(
+                time: try object.optionalString("time"), event: try object.optionalString("event"),
+                seq: try object.optionalUInt64("seq"), prev: try object.optionalString("prev"),
+                mac: try object.optionalString("mac"), keyID: try object.optionalString("key_id"),
+                keyChangedFrom: try object.optionalString("key_changed_from"))
+        } catch {
+            return nil
+        }
     }
 
     /// `record` as the line that follows `head` (or starts a chain), with its chain fields and MAC.

@@ -54,7 +54,7 @@ extension Doctor {
         let kind = file.header.keySource
         let count = file.header.records.count
         let described =
-            "format version \(VaultFile.currentVersion), sealed with \(kind.phrase), \(count) credential\(count == 1 ? "" : "s")"
+            "format version \(file.version), sealed with \(kind.phrase), \(count) credential\(count == 1 ? "" : "s")"
         var readableCheck = DoctorCheck.pass("vault.readable", "\(described); records not opened (no key)")
         let keyCheck: DoctorCheck
         do {

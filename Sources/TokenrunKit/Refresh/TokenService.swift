@@ -42,7 +42,7 @@ public struct TokenService: Sendable {
         let loaded = try names.map { try profiles.load($0) }
         let unlocked: UnlockedVault
         do {
-            unlocked = try vault.unlock(keys)
+            unlocked = try vault.unlock(keys, prefetching: names)
         } catch TokenrunError.vaultNotFound {
             throw TokenrunError.notLoggedIn(profile: names[0])
         }

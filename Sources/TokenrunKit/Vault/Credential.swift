@@ -111,6 +111,33 @@ public struct Credential: Sendable, Equatable, Codable {
 }
 
 /// Short fingerprints of secret values, safe to show.
+extension Credential {
+    /// Reads a credential as `UnlockedVault.encode` writes it (the Codable keys),
+    /// without JSONDecoder: this runs on every warm launch.
+    init(json value: JSONValue) throws(JSONReadError) {
+        let object = try JSONObjectReader(value)
+        func secret(_ key: String) throws(JSONReadError) -> SecretString? {
+            try object.optionalString(key).map(SecretString.init)
+        }
+        guard let scopes = try object.optionalStrings("scopes") else { throw JSONReadError(offset: 0, reason: "missing \"scopes\"") }
+        guard let state = CredentialState(rawValue: try object.string("state")) else {
+            throw JSONReadError(offset: 0, reason: "bad value at state")
+        }
+        self.init(
+            profile: try object.string("profile"), refreshToken: try secret("refresh_token"),
+            accessToken: try secret("access_token"), idToken: try secret("id_token"),
+            clientSecret: try secret("client_secret"), tokenType: try object.optionalString("token_type"),
+            scopes: scopes, expiresAt: try object.optionalInt64("expires_at"),
+            issuedAt: try object.optionalInt64("issued_at"), state: state,
+            lastError: try object.optionalString("last_error"), updatedAt: try object.int64("updated_at"))
+        clockSkew = try object.optionalInt64("clock_skew")
+        obtainedBy = try object.optionalString("obtained_by")
+        requestedScopes = try object.optionalStrings("requested_scopes")
+        grantedAt = try object.optionalInt64("granted_at")
+        refreshedAt = try object.optionalInt64("refreshed_at")
+    }
+}
+
 public enum Fingerprint {
     public static func of(_ bytes: [UInt8]) -> String {
         KeyedHash.unkeyed(bytes, length: 16).prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()

@@ -79,4 +79,75 @@ public enum CredentialImport {
         try vault.store(credential)
         return existing != nil
     }
+
+    /// One line of a batch import.
+    public struct BatchItem: Sendable {
+        public let profile: String
+        public let input: Input
+    }
+
+    /// Longest accepted batch: 64 MiB (hundreds of thousands of credentials).
+    public static let batchLimit = 64 << 20
+
+    /// Parses JSON lines `{"profile": NAME, "refresh_token": TOKEN[, "client_secret": SECRET]}`.
+    /// Errors name the line, never its contents.
+    public static func parseBatch(_ bytes: [UInt8]) throws -> [BatchItem] {
+        var items: [BatchItem] = []
+        var seen = Set<String>()
+        for (offset, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let number = offset + 1
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+            let object: JSONObjectReader
+            let profile: String
+            let token: String
+            let secret: String?
+            do throws(JSONReadError) {
+                object = try JSONObjectReader(try JSONReader.parse(line))
+                profile = try object.string("profile")
+                token = try object.string("refresh_token")
+                secret = try object.optionalString("client_secret")
+            } catch {
+                throw TokenrunError.invalidCredentialInput(
+                    "line \(number) is not a JSON object with string members \"profile\" and \"refresh_token\" (and optionally \"client_secret\")"
+                )
+            }
+            if let unknown = object.members.keys.sorted().first(where: { !["profile", "refresh_token", "client_secret"].contains($0) }) {
+                throw TokenrunError.invalidCredentialInput("line \(number) has an unknown member \(MessageText.quoted(unknown))")
+            }
+            guard ProfileParser.isValidName(profile) else {
+                throw TokenrunError.invalidCredentialInput("line \(number): \(MessageText.quoted(profile)) is not a valid profile name")
+            }
+            guard seen.insert(profile).inserted else {
+                throw TokenrunError.invalidCredentialInput("line \(number): profile \(profile) appears twice")
+            }
+            do {
+                try check(token, what: "refresh token")
+                if let secret { try check(secret, what: "client secret") }
+            } catch TokenrunError.invalidCredentialInput(let reason) {
+                throw TokenrunError.invalidCredentialInput("line \(number): \(reason)")
+            }
+            guard !token.isEmpty else { throw TokenrunError.invalidCredentialInput("line \(number): the refresh token is empty") }
+            items.append(
+                BatchItem(profile: profile, input: Input(refreshToken: SecretString(token), clientSecret: secret.map(SecretString.init))))
+        }
+        guard !items.isEmpty else { throw TokenrunError.invalidCredentialInput("no credentials on standard input") }
+        return items
+    }
+
+    /// Stores every item in one vault write; returns the profiles whose credential was replaced.
+    public static func storeAll(_ items: [BatchItem], in vault: UnlockedVault, now: Int64) throws -> Set<String> {
+        var changes: [String: @Sendable (Credential?) -> Credential] = [:]
+        for item in items {
+            let input = item.input
+            changes[item.profile] = { existing in
+                var credential = Credential(
+                    profile: item.profile, refreshToken: input.refreshToken,
+                    clientSecret: input.clientSecret ?? existing?.clientSecret, state: .connected, updatedAt: now)
+                credential.obtainedBy = "import"
+                credential.grantedAt = now
+                return credential
+            }
+        }
+        return try vault.storeAll(changes)
+    }
 }

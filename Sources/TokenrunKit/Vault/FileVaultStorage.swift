@@ -9,6 +9,12 @@
 // its writer died before the rename (SIGKILL, power loss) and removes it —
 // every read and write does, so none survives the next launch.
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// The vault as one file under `$XDG_DATA_HOME/tokenrun/`.
 public struct FileVaultStorage: VaultStorage {
     public let path: String
@@ -30,6 +36,56 @@ public struct FileVaultStorage: VaultStorage {
         // No writer is between its temporary file and the rename while we hold a lock.
         FileSystem.removeFile(temporaryPath)
         return try readChecked()
+    }
+
+    /// Reads under the shared lock with pread, so a launch that needs one record
+    /// of a large vault reads only the pages it looks at.
+    public func withReader<T>(_ body: ((any VaultReader)?) throws -> T) throws -> T {
+        guard FileSystem.exists(path.directoryName) else { return try body(nil) }
+        let lock = try lockFile(.shared)
+        defer { lock.unlock() }
+        FileSystem.removeFile(temporaryPath)
+        try SecretFilePolicy.check(path, what: "the vault")
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 {
+            let error = SystemCallError(operation: "open", path: path, errno: errno)
+            if error.errno == ENOENT { return try body(nil) }
+            throw TokenrunError.fileSystem(error, what: "the vault")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw TokenrunError.fileSystem(SystemCallError(operation: "stat", path: path, errno: errno), what: "the vault")
+        }
+        guard Int(info.st_size) <= Self.sizeLimit else {
+            throw TokenrunError.vaultCorrupt(path: path, reason: "it is larger than \(Self.sizeLimit >> 20) MiB")
+        }
+        return try body(FileReader(fd: fd, count: Int(info.st_size), path: path))
+    }
+
+    /// pread over an open vault file.
+    struct FileReader: VaultReader {
+        let fd: Int32
+        let count: Int
+        let path: String
+
+        func bytes(_ range: Range<Int>) throws -> [UInt8] {
+            let range = range.clamped(to: 0..<count)
+            var buffer = [UInt8](repeating: 0, count: range.count)
+            var done = 0
+            while done < range.count {
+                let n = buffer.withUnsafeMutableBytes {
+                    pread(fd, $0.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
+                }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 {
+                    throw TokenrunError.fileSystem(SystemCallError(operation: "read", path: path, errno: errno), what: "the vault")
+                }
+                if n == 0 { break }
+                done += n
+            }
+            return Array(buffer[..<done])
+        }
     }
 
     public func update(_ body: ([UInt8]?) throws -> [UInt8]?) throws {

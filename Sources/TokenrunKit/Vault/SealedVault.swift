@@ -136,23 +136,70 @@ public struct SealedVault: Sendable {
         do {
             return try VaultFile.parse(bytes)
         } catch {
-            let path = storage.location
-            switch error {
-            case .notAVault:
-                throw TokenrunError.vaultCorrupt(path: path, reason: "it does not start with the tokenrun vault header")
-            case .unsupportedVersion(let found):
-                throw TokenrunError.vaultVersionUnsupported(path: path, found: found, supported: VaultFile.currentVersion)
-            case .truncated:
-                throw TokenrunError.vaultTruncated(path: path)
-            case .corrupt(let reason):
-                throw TokenrunError.vaultCorrupt(path: path, reason: reason)
-            }
+            throw userFacing(error)
         }
+    }
+
+    /// The error to show for a format error.
+    func userFacing(_ error: VaultFile.FormatError) -> TokenrunError {
+        let path = storage.location
+        switch error {
+        case .notAVault:
+            return TokenrunError.vaultCorrupt(path: path, reason: "it does not start with the tokenrun vault header")
+        case .unsupportedVersion(let found):
+            return TokenrunError.vaultVersionUnsupported(path: path, found: found, supported: VaultFile.currentVersion)
+        case .truncated:
+            return TokenrunError.vaultTruncated(path: path)
+        case .corrupt(let reason):
+            return TokenrunError.vaultCorrupt(path: path, reason: reason)
+        }
+    }
+
+    /// Unlocks the vault for a launch that needs the records of `profiles` only: in a
+    /// version-2 file it reads the header and finds each record by binary search,
+    /// checking that record's own MAC, so the cost does not grow with the number of
+    /// credentials. A version-1 file is read and checked whole, as `unlock` does.
+    public func unlock(_ environment: KeyEnvironment, prefetching profiles: [String]) throws -> UnlockedVault {
+        let found: (header: VaultFile.Header, records: [SealedRecord])?
+        do {
+            found = try storage.withReader { reader in
+                guard let reader else { throw TokenrunError.vaultNotFound(path: storage.location) }
+                guard let index = try VaultFile.index(reader) else { return nil }
+                var records: [SealedRecord] = []
+                for profile in Set(profiles) {
+                    if let record = try VaultFile.findRecord(profile, in: reader, index: index) { records.append(record) }
+                }
+                return (index.header, records)
+            }
+        } catch let error as VaultFile.FormatError {
+            throw userFacing(error)
+        }
+        guard let found else { return try unlock(environment) }
+        var header = found.header
+        header.records = found.records
+        let material = try KeySources.resolve(for: header.keySource, vault: storage.location, environment: environment)
+        let unlocked = try unwrap(header, with: material)
+        do {
+            for record in found.records { try unlocked.verifyRecord(record) }
+        } catch {
+            // Something is wrong: read and check the whole file, whose verdict names the damage
+            // the way every other command does; the record's own error if the whole file passes.
+            guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
+            try unlocked.verify(try decode(bytes))
+            throw error
+        }
+        return unlocked
     }
 
     /// Applies key material to a decoded file: key id, unwrap, public key, MAC.
     func unlock(_ file: VaultFile, with material: KeyMaterial) throws -> UnlockedVault {
-        let header = file.header
+        let unlocked = try unwrap(file.header, with: material)
+        try unlocked.verify(file)
+        return unlocked
+    }
+
+    /// Applies key material to a header: key id, unwrap, public key.
+    func unwrap(_ header: VaultFile.Header, with material: KeyMaterial) throws -> UnlockedVault {
         let path = storage.location
         let wrapping: SecretBytes
         switch material {
@@ -185,9 +232,7 @@ public struct SealedVault: Sendable {
         guard Data(pair.publicKey).base64EncodedString() == header.publicKey else {
             throw TokenrunError.vaultTampered(path: path, reason: "its public key does not belong to its secret key")
         }
-        let unlocked = try UnlockedVault(storage: storage, keyPair: pair, keyID: header.keyID, header: header)
-        try unlocked.verify(file)
-        return unlocked
+        return try UnlockedVault(storage: storage, keyPair: pair, keyID: header.keyID, header: header)
     }
 }
 
@@ -206,6 +251,8 @@ public final class UnlockedVault: Sendable {
     let keyPair: SealedBoxKeyPair
     let keyID: String
     let macKey: SecretBytes
+    /// The key of each record's own MAC (version 2).
+    let recordKey: SecretBytes
     /// The header as last read or written by this process.
     let header: VaultFile.Header
 
@@ -214,7 +261,9 @@ public final class UnlockedVault: Sendable {
         self.keyPair = keyPair
         self.keyID = keyID
         self.header = header
-        macKey = try crypto { try KeyedHash.deriveSubkey(from: keyPair.secretKey, purpose: SealedVault.macPurpose) }
+        let macKey = try crypto { try KeyedHash.deriveSubkey(from: keyPair.secretKey, purpose: SealedVault.macPurpose) }
+        self.macKey = macKey
+        recordKey = try crypto { try VaultFile.recordKey(macKey: macKey) }
     }
 
     /// How the vault is sealed.
@@ -234,6 +283,19 @@ public final class UnlockedVault: Sendable {
         let expected = try crypto { try KeyedHash.hash(file.authenticatedBytes, key: macKey) }
         guard Sodium.constantTimeEqual(expected, file.mac) else {
             throw TokenrunError.vaultTampered(path: path, reason: "its authentication code does not match its contents")
+        }
+        if file.version >= 2 {
+            for record in file.header.records { try verifyRecord(record) }
+        }
+    }
+
+    /// Checks a version-2 record's own MAC: it was sealed under this name in this vault.
+    func verifyRecord(_ record: SealedRecord) throws {
+        guard let mac = record.mac, let given = Data(base64Encoded: mac),
+            Sodium.constantTimeEqual(Array(given), Array(try crypto { try KeyedHash.hash(record.authenticatedBytes, key: recordKey) }))
+        else {
+            throw TokenrunError.vaultTampered(
+                path: storage.location, reason: "the record for \(MessageText.quoted(record.profile)) fails authentication")
         }
     }
 
@@ -265,6 +327,28 @@ public final class UnlockedVault: Sendable {
     /// Stores `credential`, replacing any record for the same profile.
     public func store(_ credential: Credential) throws {
         try updateCredential(for: credential.profile) { _ in credential }
+    }
+
+    /// Stores many credentials in one write: for each profile, `make` gets the current
+    /// credential (or nil) and returns the new one. Returns the profiles that had one.
+    @discardableResult
+    public func storeAll(_ changes: [String: @Sendable (Credential?) -> Credential]) throws -> Set<String> {
+        var replaced = Set<String>()
+        try modify { records in
+            var byName: [String: SealedRecord] = [:]
+            for record in records { byName[record.profile] = record }
+            for (profile, make) in changes {
+                let current = try byName[profile].map(open)
+                if current != nil { replaced.insert(profile) }
+                let next = make(current)
+                precondition(next.profile == profile, "a record must stay under its own profile name")
+                let sealed = try crypto { try keyPair.seal(try Self.encode(next)) }
+                byName[profile] = SealedRecord(profile: profile, sealed: Data(sealed).base64EncodedString())
+            }
+            records = Array(byName.values)
+            return true
+        }
+        return replaced
     }
 
     /// Removes the record for `profile`; false when there was none.
@@ -314,9 +398,12 @@ public final class UnlockedVault: Sendable {
             guard let current else { throw TokenrunError.vaultNotFound(path: storage.location) }
             let file = try vault.decode(current)
             try verify(file)
-            // Every record must still open before the file is rewritten: a damaged
-            // record is reported, not silently carried forward or dropped.
-            for record in file.header.records { _ = try open(record) }
+            // Every record must still be intact before the file is rewritten: a damaged
+            // record is reported, not silently carried forward or dropped. In version 2
+            // `verify` checked each record's own MAC; a version-1 record must open.
+            if file.version < 2 {
+                for record in file.header.records { _ = try open(record) }
+            }
             var header = file.header
             guard try change(&header.records) else { return nil }
             return try crypto { try VaultFile.serialize(header, macKey: macKey) }
@@ -333,7 +420,7 @@ public final class UnlockedVault: Sendable {
         }
         let credential: Credential
         do {
-            credential = try plaintext.withUnsafeBytes { try JSONDecoder().decode(Credential.self, from: Data($0)) }
+            credential = try plaintext.withUnsafeBytes { try Credential(json: try JSONReader.parse($0)) }
         } catch {
             throw TokenrunError.vaultCorrupt(path: path, reason: "the record for \(MessageText.quoted(record.profile)) is unreadable")
         }

@@ -14,4 +14,14 @@ public protocol VaultStorage: Sendable {
     /// Runs `body` with the current bytes while holding exclusive access, and
     /// stores what it returns (atomically) unless it returns nil.
     func update(_ body: ([UInt8]?) throws -> [UInt8]?) throws
+
+    /// Runs `body` with random access to a consistent snapshot of the current
+    /// bytes (nil when there is no vault), for reading a few records of a large vault.
+    func withReader<T>(_ body: ((any VaultReader)?) throws -> T) throws -> T
+}
+
+extension VaultStorage {
+    public func withReader<T>(_ body: ((any VaultReader)?) throws -> T) throws -> T {
+        try body(try load().map(VaultBytesReader.init))
+    }
 }

@@ -58,7 +58,7 @@ struct SealedVaultTests {
         #expect(try reopened.credential(for: "other") == nil)
         let text = String(decoding: vaultBytes(), as: UTF8.self)
         for secret in ["rt-secret-1", "at-secret", "cs-secret", "mail.read"] { #expect(!text.contains(secret)) }
-        #expect(text.hasPrefix("TOKENRUN-VAULT 1\n"))
+        #expect(text.hasPrefix("TOKENRUN-VAULT 2\n"))
     }
 
     @Test("storing again replaces the record, removing deletes it")
@@ -190,17 +190,112 @@ struct SealedVaultTests {
         // An attacker who reads the public key can seal a record of their own...
         let forged = try SealedBoxKeyPair.seal(
             try UnlockedVault.encode(credential("acme", refresh: "attacker")), to: unlocked.keyPair.publicKey)
-        var file = try VaultFile.parse(vaultBytes())
-        file.header.records = [SealedRecord(profile: "acme", sealed: Data(forged).base64EncodedString())]
-        // ...but cannot compute the MAC: reuse the old MAC line.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bytes = Array("TOKENRUN-VAULT 1\n".utf8) + Array(try encoder.encode(file.header)) + [10]
-        bytes += Array("mac \(Data(file.mac).base64EncodedString())\n".utf8)
-        try writeVault(bytes)
+        // ...but cannot compute the MACs: keep the old record MAC and the old MAC line.
+        var lines = String(decoding: vaultBytes(), as: UTF8.self).split(separator: "\n").map(String.init)
+        let fields = lines[2].split(separator: " ")
+        lines[2] = "\(fields[0]) \(Data(forged).base64EncodedString()) \(fields[2])"
+        try writeVault(Array((lines.joined(separator: "\n") + "\n").utf8))
         expectUntouched({ if case .vaultTampered(_, let reason) = $0 { reason.contains("authentication code") } else { false } }) {
             _ = try vault.unlock(keys)
         }
+        // A launch that reads only its own record checks that record's MAC, and on a
+        // mismatch reads the whole file to name the damage as every other command does.
+        expectUntouched({ if case .vaultTampered(_, let reason) = $0 { reason.contains("authentication code") } else { false } }) {
+            _ = try vault.unlock(keys, prefetching: ["acme"])
+        }
+    }
+
+    @Test("a launch finds its record among thousands by binary search, reading a few KiB, and checks it")
+    func binarySearch() throws {
+        let unlocked = try vault.create(.keyFile(path: keys.keyFileForNewVault), now: 1000)
+        var file = try VaultFile.parse(vaultBytes())
+        // 3,000 distinct names in scrambled order (7 generates the residues mod 3001; 2994 is left out).
+        let names = (0..<3000).map { (n: Int) -> String in
+            let digits = String(n * 7 % 3001)
+            return "p" + String(repeating: "0", count: 5 - digits.count) + digits
+        }
+        file.header.records = try names.map { name in
+            let sealed = try SealedBoxKeyPair.seal(try UnlockedVault.encode(credential(name)), to: unlocked.keyPair.publicKey)
+            return SealedRecord(profile: name, sealed: Data(sealed).base64EncodedString())
+        }
+        let bytes = try VaultFile.serialize(file.header, macKey: unlocked.macKey)
+        #expect(bytes.count > 1_000_000)
+
+        struct CountingReader: VaultReader {
+            let inner: VaultBytesReader
+            let read: UnsafeMutablePointer<Int>
+            var count: Int { inner.count }
+            func bytes(_ range: Range<Int>) throws -> [UInt8] {
+                let bytes = try inner.bytes(range)
+                read.pointee += bytes.count
+                return bytes
+            }
+        }
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        defer { counter.deallocate() }
+        counter.pointee = 0
+        let reader = CountingReader(inner: VaultBytesReader(bytes), read: counter)
+        let index = try #require(try VaultFile.index(reader))
+        #expect(counter.pointee < 8192, "the header took \(counter.pointee) bytes")
+        for name in ["p00000", "p01000", "p03000", names[17], names[2999]] {
+            counter.pointee = 0
+            let record = try #require(try VaultFile.findRecord(name, in: reader, index: index), "\(name) not found")
+            #expect(record.profile == name)
+            try unlocked.verifyRecord(record)
+            #expect(counter.pointee < 128 << 10, "finding \(name) read \(counter.pointee) bytes of \(bytes.count)")
+        }
+        for absent in ["", "a", "p", "p00000a", "p02994", "p03001", "q", "p1"] {
+            counter.pointee = 0
+            #expect(try VaultFile.findRecord(absent, in: reader, index: index) == nil, "\(absent) found")
+            #expect(counter.pointee < 128 << 10, "looking for \(absent) read \(counter.pointee) bytes of \(bytes.count)")
+        }
+
+        // Through the file: the launch's record opens, and its credential is the one stored.
+        try writeVault(bytes)
+        let reopened = try vault.unlock(keys, prefetching: ["p01000", "nobody"])
+        #expect(reopened.header.records.map(\.profile) == ["p01000"])
+        #expect(try reopened.credentialAsUnlocked(for: "p01000") == credential("p01000"))
+        // Everything still verifies when read whole.
+        #expect(try vault.unlock(keys).credentials().count == 3000)
+    }
+
+    @Test("records out of order, or a record line that is not three fields, are refused as damaged")
+    func malformedRecordLines() throws {
+        try makeKeyFileVault(with: ["acme", "beta"])
+        let lines = String(decoding: vaultBytes(), as: UTF8.self).split(separator: "\n").map(String.init)
+        let swapped = [lines[0], lines[1], lines[3], lines[2], lines[4]]
+        try writeVault(Array((swapped.joined(separator: "\n") + "\n").utf8))
+        expectUntouched({ if case .vaultCorrupt(_, let reason) = $0 { reason.contains("out of order") } else { false } }) {
+            _ = try vault.unlock(keys)
+        }
+        let short = [lines[0], lines[1], String(lines[2].split(separator: " ")[0]), lines[3], lines[4]]
+        try writeVault(Array((short.joined(separator: "\n") + "\n").utf8))
+        expectUntouched({ if case .vaultCorrupt(_, let reason) = $0 { reason.contains("record line") } else { false } }) {
+            _ = try vault.unlock(keys)
+        }
+    }
+
+    @Test("a version-1 vault still opens, and the next write turns it into version 2")
+    func migratesVersion1() throws {
+        let unlocked = try makeKeyFileVault(with: ["acme", "beta"])
+        let file = try VaultFile.parse(vaultBytes())
+        let records = file.header.records.map { "{\"profile\":\"\($0.profile)\",\"sealed\":\"\($0.sealed)\"}" }
+        let header = file.header
+        let json =
+            "{\"created_at\":\(header.createdAt),\"key_id\":\"\(header.keyID)\",\"key_source\":\"key_file\","
+            + "\"public_key\":\"\(header.publicKey)\",\"records\":[\(records.joined(separator: ","))],"
+            + "\"wrapped_secret_key\":\"\(header.wrappedSecretKey)\"}"
+        var bytes = Array("TOKENRUN-VAULT 1\n\(json)\n".utf8)
+        bytes += Array("mac \(Data(try KeyedHash.hash(bytes, key: unlocked.macKey)).base64EncodedString())\n".utf8)
+        try writeVault(bytes)
+        #expect(try VaultFile.parse(vaultBytes()).version == 1)
+        let reopened = try vault.unlock(keys, prefetching: ["acme"])
+        #expect(try reopened.credentialAsUnlocked(for: "acme") == credential("acme"))
+        try reopened.store(credential("gamma"))
+        let migrated = try VaultFile.parse(vaultBytes())
+        #expect(migrated.version == 2)
+        #expect(migrated.header.records.map(\.profile) == ["acme", "beta", "gamma"])
+        #expect(try vault.unlock(keys).credentials().map(\.profile) == ["acme", "beta", "gamma"])
     }
 
     @Test("a record moved under another profile name fails to open")
@@ -214,7 +309,23 @@ struct SealedVaultTests {
         expectUntouched({ if case .recordMoved(_, "evil", "acme") = $0 { true } else { false } }) {
             _ = try reopened.credential(for: "evil")
         }
-        expectUntouched({ if case .recordMoved = $0 { true } else { false } }) { try reopened.store(credential("x")) }
+        // Its MAC is valid (it was made with the key), so a write carries it forward
+        // without opening every record — and reading it is still refused.
+        try reopened.store(credential("x"))
+        #expect(throws: TokenrunError.self) { _ = try reopened.credential(for: "evil") }
+        #expect(try reopened.credential(for: "x") == credential("x"))
+    }
+
+    @Test("a write refuses a vault whose record fails its own MAC, and leaves the file as it was")
+    func writeChecksRecordMACs() throws {
+        try makeKeyFileVault(with: ["acme", "beta"])
+        var lines = String(decoding: vaultBytes(), as: UTF8.self).split(separator: "\n").map(String.init)
+        var fields = lines[3].split(separator: " ").map(String.init)
+        fields[2] = String(fields[2].reversed())
+        lines[3] = fields.joined(separator: " ")
+        try writeVault(Array((lines.joined(separator: "\n") + "\n").utf8))
+        let reopened = try vault.unlock(keys, prefetching: ["acme"])
+        expectUntouched({ if case .vaultTampered = $0 { true } else { false } }) { try reopened.store(credential("gamma")) }
     }
 
     @Test("a public key swapped into the header is refused, so nothing is ever sealed to it")
@@ -242,10 +353,13 @@ struct SealedVaultTests {
     func newerVersion() throws {
         try makeKeyFileVault()
         var bytes = vaultBytes()
-        bytes.replaceSubrange(0..<16, with: Array("TOKENRUN-VAULT 2".utf8))
+        bytes.replaceSubrange(0..<16, with: Array("TOKENRUN-VAULT 3".utf8))
         try writeVault(bytes)
-        expectUntouched({ if case .vaultVersionUnsupported(_, 2, 1) = $0 { true } else { false } }) {
+        expectUntouched({ if case .vaultVersionUnsupported(_, 3, 2) = $0 { true } else { false } }) {
             _ = try vault.unlock(keys)
+        }
+        expectUntouched({ if case .vaultVersionUnsupported(_, 3, 2) = $0 { true } else { false } }) {
+            _ = try vault.unlock(keys, prefetching: ["acme"])
         }
         expectUntouched({ if case .vaultVersionUnsupported = $0 { true } else { false } }) {
             _ = try vault.unlockOrCreate(keys, now: 1)
