@@ -111,7 +111,9 @@ final class TOMLTableBuilder {
     /// The finished value. Built bottom-up without recursion, so that stack
     /// use does not depend on how deeply tables are nested.
     func build() -> TOMLTable {
-        var finished: [ObjectIdentifier: TOMLTable] = [:]
+        // Each table's finished value is parked on its builder (not in a dictionary keyed
+        // by ObjectIdentifier: instantiating that type alone scanned every protocol
+        // conformance in the binary, a noticeable part of a warm launch).
         for table in allTables().reversed() {
             var entries: [TOMLTable.Entry] = []
             entries.reserveCapacity(table.order.count)
@@ -122,18 +124,23 @@ final class TOMLTableBuilder {
                 case .value(let done):
                     value = done
                 case .table(let child):
-                    value = .table(finished.removeValue(forKey: ObjectIdentifier(child)) ?? TOMLTable(line: child.line, entries: []))
+                    value = .table(child.takeFinished())
                 case .tableArray(let array):
-                    value = .array(
-                        array.elements.map { element in
-                            .table(finished.removeValue(forKey: ObjectIdentifier(element)) ?? TOMLTable(line: element.line, entries: []))
-                        })
+                    value = .array(array.elements.map { .table($0.takeFinished()) })
                 }
                 entries.append(TOMLTable.Entry(key: name, value: value, line: slot.line))
             }
-            finished[ObjectIdentifier(table)] = TOMLTable(line: table.line, entries: entries)
+            table.finished = TOMLTable(line: table.line, entries: entries)
         }
-        return finished[ObjectIdentifier(self)] ?? TOMLTable(line: line, entries: [])
+        return takeFinished()
+    }
+
+    /// The value `build` made for this table, handed over once.
+    private var finished: TOMLTable?
+
+    private func takeFinished() -> TOMLTable {
+        defer { finished = nil }
+        return finished ?? TOMLTable(line: line, entries: [])
     }
 
     /// Cuts every link below this table, so that releasing the tree does not

@@ -2,6 +2,10 @@
 public enum JSONText {
     /// A JSON string literal for `text` (RFC 8259 escaping; "/" left as is).
     public static func quote(_ text: String) -> String {
+        // Most values need no escaping: copy them whole rather than scalar by scalar.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
