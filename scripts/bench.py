@@ -73,7 +73,7 @@ ARGON_RUNS = knob("BENCH_ARGON_RUNS", 10, 3)
 BURSTS = knob("BENCH_BURSTS", 5, 2)
 BURST_SIZE = knob("BENCH_BURST_SIZE", 100, 100)
 MEMORY_RUNS = knob("BENCH_MEMORY_RUNS", 20, 5)
-PEER_RUNS = knob("BENCH_PEER_RUNS", 20, 5)
+PEER_RUNS = knob("BENCH_PEER_RUNS", 20, 3)
 WARMUP = 3 if QUICK else 10
 CREDENTIALS = 1_000 if QUICK else 10_000
 CREDENTIALS_ONE_BY_ONE = 100 if QUICK else 1_000  # the cap without `import --batch-stdin`
@@ -649,7 +649,8 @@ class Bench:
             s = self.h.interleave({"authsome run": self.timer(peer.run, env),
                                    "tokenrun run": self.timer(home.run_argv(), home.env),
                                    "authsome get": self.timer(peer.get, env),
-                                   "tokenrun get": self.timer(home.get_argv(), home.env)}, PEER_RUNS, warmup=2)
+                                   "tokenrun get": self.timer(home.get_argv(), home.env)}, PEER_RUNS,
+                                  warmup=1 if QUICK else 2)
         faster = median(s["authsome run"]) / median(s["tokenrun run"])
         faster_get = median(s["authsome get"]) / median(s["tokenrun get"])
         where = f"authsome {peer.version} (Python {peer.python_version}, its daemon running), stored OAuth credential"
@@ -744,12 +745,14 @@ def main():
         for key, method, title in CASES:
             if wanted and key not in wanted:
                 continue
-            progress(f"case {title}")
+            progress(f"case {title} …")
+            case_started = time.monotonic()
             try:
                 rows.extend(getattr(bench, method)())
             except BenchError as error:
                 harness.kill_all()
                 rows.append(Row(key, title.split(" ", 1)[1], verdict="ERROR", note=str(error)))
+            progress(f"case {title}: {time.monotonic() - case_started:.0f} s")
     except KeyboardInterrupt:
         print("bench: interrupted; cleaning up", file=sys.stderr)
         return 130
@@ -770,7 +773,7 @@ def main():
     counts = (f"runs per case: {RUNS} (1, 2, 3b, 5, 6, 7), 3a {ARGON_RUNS}, 4 {REFRESH_RUNS}, "
               f"8 {BURSTS}×{BURST_SIZE}, 9 {MEMORY_RUNS}, 10 {PEER_RUNS}; {WARMUP} warm-up runs"
               + ("; BENCH_QUICK=1" if QUICK else ""))
-    version = subprocess.run([tokenrun, "--version"], capture_output=True, text=True).stdout.strip()
+    version = subprocess.run([tokenrun, "--version"], capture_output=True, text=True).stdout.strip() or "(no version)"
     head = [f"machine: {where}", f"tokenrun {version}: {tokenrun}", counts,
             "times in ms (medians; p90 beside), memory in MiB; A and B interleaved in one loop per case",
             "" if private_keyring else "note: no private session keyring (keyctl failed); `vault lock` ran at the end"]
