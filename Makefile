@@ -8,7 +8,11 @@
 #   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin,
 #                   the man page and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
 #   make demo       build, start the local demo provider, run the main job against it, show status and log
-#   make bench      release build; median warm-launch time of tokenrun -p demo -- true beside true
+#   make bench      release build, then the benchmark suite (scripts/bench.py, ~6 min): warm launch and get beside
+#                   true, passphrase vault with and without the cached key, refresh beside curl, 10,000 credentials,
+#                   1,000 profiles, 1M audit records, 100 concurrent refreshes, peak memory, authsome side by side;
+#                   one table (also as Markdown in .build/bench/results.md), exit 1 on a missed target
+#                   (BENCH_QUICK=1 for a smoke run of 1-2 minutes; BENCH_RUNS, BENCH_CASES: see the script)
 #   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
 #   make profiles   re-embed profiles/*.toml into the binary's source after editing them
 #   make man        regenerate man/tokenrun.1 from the command definitions (commit it; a test checks it is current)
@@ -81,7 +85,13 @@ stress: deps $(VENV)/.installed
 demo: build $(VENV)/.installed
 	sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
 
+# The refresh case times tokenrun beside a bare curl of the same token request.
 bench: release $(VENV)/.installed
+	@if ! command -v curl >/dev/null 2>&1; then \
+		echo "make bench: installing curl (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; \
+	fi
 	"$(CURDIR)/$(VENV)/bin/python" scripts/bench.py "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
 
 install: release
