@@ -6,12 +6,12 @@ struct VaultCommand: ParsableCommand {
         commandName: "vault",
         abstract: "Create the sealed vault, show how it is sealed, or keep it unlocked for a while.",
         discussion: """
-            `tokenrun vault unlock --for 8h` opens the vault once (asking for the passphrase, or \
+            tokenrun vault unlock --for 8h opens the vault once (asking for the passphrase, or \
             with any other key source) and keeps its secret key in this session's kernel keyring \
             until the time is up, so that later calls in the session need no passphrase and skip \
-            Argon2id. The trade-off: until then, any process that shares the session keyring — \
-            your own processes in this login session, including the commands tokenrun runs — can \
-            use the key. `tokenrun vault lock` forgets it at once.
+            Argon2id. The trade-off: until then, any process that shares the session keyring (your \
+            own processes in this login session, including the commands tokenrun runs) can use the \
+            key. tokenrun vault lock forgets it at once.
             """,
         subcommands: [VaultInit.self, VaultStatus.self, VaultUnlock.self, VaultLock.self]
     )
@@ -90,7 +90,7 @@ struct VaultStatus: ParsableCommand {
         abstract: "Show the vault's path, how it is sealed and how many credentials it holds.",
         discussion: """
             Never shows the credentials' contents. Checks that a key source is found and opens the vault, \
-            and says whether `tokenrun vault unlock` keeps it unlocked in the kernel keyring (and roughly \
+            and says whether tokenrun vault unlock keeps it unlocked in the kernel keyring (and roughly \
             for how long, as the kernel shows it).
             """
     )
@@ -192,9 +192,9 @@ struct VaultUnlock: ParsableCommand {
             every tokenrun in the session opens the vault with it: no passphrase, no Argon2id. \
             Running it again starts the time anew.
 
-            The trade-off: until the time is up, any process that shares the session keyring — \
-            yours, in this login session, including the commands tokenrun runs — can read the key \
-            and open the vault. `tokenrun vault lock` forgets it at once. Where the process has no \
+            The trade-off: until the time is up, any process that shares the session keyring \
+            (yours, in this login session, including the commands tokenrun runs) can read the key \
+            and open the vault. tokenrun vault lock forgets it at once. Where the process has no \
             session keyring of its own (no pam_keyinit, as in some ssh, su and container sessions) \
             the key goes to your user's default session keyring, shared by all your processes \
             without one; tokenrun says so.
@@ -247,7 +247,7 @@ struct VaultUnlock: ParsableCommand {
 struct VaultLock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lock",
-        abstract: "Forget the vault key that `tokenrun vault unlock` keeps in the session keyring.",
+        abstract: "Forget the vault key that tokenrun vault unlock keeps in the session keyring.",
         discussion: "Exits 0 whether or not a key was kept; says which. Later calls need a key source again."
     )
 
