@@ -19,7 +19,7 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
-        // prctl is variadic, so Swift cannot call it: a small C shim.
+        // prctl and syscall (the kernel keyring) are variadic, so Swift cannot call them: a small C shim.
         .target(
             name: "_TokenrunCShims",
             path: "Sources/_TokenrunCShims"

@@ -21,7 +21,8 @@ struct TokenrunCommand: ParsableCommand {
               key file   $XDG_CONFIG_HOME/tokenrun/vault.key
               config     $XDG_CONFIG_HOME/tokenrun/config.toml
 
-            The vault is unlocked by, in order: TOKENRUN_KEY_FILE, the systemd credential \
+            The vault is unlocked by, in order: a key kept in the session keyring by \
+            tokenrun vault unlock, TOKENRUN_KEY_FILE, the systemd credential \
             tokenrun-vault-key, TOKENRUN_PASSPHRASE / TOKENRUN_PASSPHRASE_FILE, the default \
             key file, or a passphrase prompt on a terminal.
 

@@ -23,7 +23,9 @@ enum DocumentedJSON {
     ]
     static let profilesShowRefresh: Set = ["on_refresh_signal", "window_seconds"]
     static let profilesShowFile: Set = ["name", "path_env", "template"]
-    static let vaultStatus: Set = ["created_at", "credentials", "exists", "key_source", "path", "unlocks"]
+    static let vaultStatus: Set = [
+        "created_at", "credentials", "exists", "key_source", "keyring", "keyring_expires_in", "keyring_name", "path", "unlocks",
+    ]
     static let logRecordAlways: Set = ["event", "pid", "profiles", "time", "uid"]
     static let logRecordAll: Set = [
         "attempts", "command", "detail", "duration_ms", "error_class", "event", "key_changed_from", "key_id", "latency_ms", "mac",

@@ -54,6 +54,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case crypto(String)
     /// `log --verify` without the vault whose key chains the trail.
     case auditUnverifiable(vault: String)
+    /// `vault unlock` could not put the key in the kernel keyring.
+    case keyringUnavailable(KeyringError)
 
     // Credentials and refreshing
     case invalidCredentialInput(String)
@@ -146,6 +148,8 @@ extension TokenrunError {
             return "cannot \(error.operation) \(what) \(error.path): \(error.reason)"
         case .crypto(let message):
             return "cryptography failed: \(message)"
+        case .keyringUnavailable(let error):
+            return "cannot keep the vault key in the kernel keyring: \(error.operation) failed: \(error.reason)"
         case .invalidCredentialInput(let message):
             return message
         case .notLoggedIn(let profile):
@@ -234,6 +238,14 @@ extension TokenrunError {
             return ["check that \(error.path.directoryName) exists and is writable by you"]
         case .crypto:
             return ["check that libsodium is installed correctly (apt-get install libsodium23)"]
+        case .keyringUnavailable(let error) where error.isQuotaExceeded:
+            return [
+                "your user's key quota is full: see /proc/key-users, and raise /proc/sys/kernel/keys/maxkeys and maxbytes or remove keys you no longer need"
+            ]
+        case .keyringUnavailable:
+            return [
+                "the kernel keyring is unavailable here (a container's seccomp filter often blocks add_key and keyctl), so every call needs the key: set TOKENRUN_PASSPHRASE_FILE to a file holding the passphrase (mode 600), or use a key-file vault"
+            ]
         case .invalidCredentialInput:
             return []
         case .notLoggedIn(let profile), .refreshTokenDead(let profile, _):

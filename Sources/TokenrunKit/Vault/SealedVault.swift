@@ -43,10 +43,11 @@ public struct SealedVault: Sendable {
             profiles: file.header.records.map(\.profile), createdAt: file.header.createdAt)
     }
 
-    /// Unlocks an existing vault with the first fitting key source.
+    /// Unlocks an existing vault with the key cached in the kernel keyring, else the first fitting key source.
     public func unlock(_ environment: KeyEnvironment) throws -> UnlockedVault {
         guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
         let file = try decode(bytes)
+        if let cached = try unlockWithCachedKey(file) { return cached }  // `vault unlock` (SealedVault+Keyring.swift)
         let material = try KeySources.resolve(for: file.header.keySource, vault: storage.location, environment: environment)
         return try unlock(file, with: material)
     }
