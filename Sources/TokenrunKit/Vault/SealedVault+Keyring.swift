@@ -74,7 +74,15 @@ extension SealedVault {
     /// The keyring step of `unlock(_:)`: `file` opened with the key cached for it, or nil when none
     /// is cached, or the one cached does not reproduce the header's public key (it is invalidated).
     func unlockWithCachedKey(_ file: VaultFile) throws -> UnlockedVault? {
-        guard let publicKey = Data(base64Encoded: file.header.publicKey).map(Array.init),
+        guard let unlocked = try unwrapWithCachedKey(file.header) else { return nil }
+        try unlocked.verify(file)
+        return unlocked
+    }
+
+    /// The header's secret key from the keyring, unchecked against the file (the caller
+    /// checks the MAC or the records it reads); nil when none fits.
+    func unwrapWithCachedKey(_ header: VaultFile.Header) throws -> UnlockedVault? {
+        guard let publicKey = Data(base64Encoded: header.publicKey).map(Array.init),
             let description = try? KeyringCache.description(forVaultPublicKey: publicKey),
             let cached = KeyringCache.lookup(description)
         else { return nil }
@@ -82,9 +90,7 @@ extension SealedVault {
             KeyringCache.invalidate(cached.serial)
             return nil
         }
-        let unlocked = try UnlockedVault(storage: storage, keyPair: pair, keyID: file.header.keyID, header: file.header)
-        try unlocked.verify(file)
-        return unlocked
+        return try UnlockedVault(storage: storage, keyPair: pair, keyID: header.keyID, header: header)
     }
 
     /// The keyring description for the vault in `file`, from its header's public key.

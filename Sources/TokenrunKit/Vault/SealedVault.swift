@@ -178,8 +178,13 @@ public struct SealedVault: Sendable {
         guard let found else { return try unlock(environment) }
         var header = found.header
         header.records = found.records
-        let material = try KeySources.resolve(for: header.keySource, vault: storage.location, environment: environment)
-        let unlocked = try unwrap(header, with: material)
+        let unlocked: UnlockedVault
+        if let cached = try unwrapWithCachedKey(header) {  // `vault unlock` (SealedVault+Keyring.swift)
+            unlocked = cached
+        } else {
+            let material = try KeySources.resolve(for: header.keySource, vault: storage.location, environment: environment)
+            unlocked = try unwrap(header, with: material)
+        }
         do {
             for record in found.records { try unlocked.verifyRecord(record) }
         } catch {
