@@ -338,7 +338,14 @@ struct TOMLDocumentParser {
 
     /// A key path the way it would be written in a header, without brackets: `a."b c"`.
     static func headerName(_ parts: [TOMLKeyPart]) -> String {
-        shortened(parts.map { isBareKey($0.name) ? $0.name : basicQuoted($0.name) }.joined(separator: "."))
+        // Concatenated by hand: the generic `joined(separator:)` instantiated its metadata
+        // here on every launch (a scan of the binary's protocol conformances).
+        var name = ""
+        for (index, part) in parts.enumerated() {
+            if index > 0 { name += "." }
+            name += isBareKey(part.name) ? part.name : basicQuoted(part.name)
+        }
+        return shortened(name)
     }
 
     /// Keeps messages readable when a key is absurdly long.

@@ -44,6 +44,16 @@ public struct SealedBoxKeyPair: Sendable {
         self.secretKey = secretKey
     }
 
+    /// The pair with a public key taken on trust, not derived (one X25519 scalar
+    /// multiplication saved). Opening with a wrong public key fails; never seal to it
+    /// before checking it against `init(secretKey:)`.
+    public init(secretKey: SecretBytes, unverifiedPublicKey: [UInt8]) throws {
+        guard secretKey.count == Self.secretKeyLength, unverifiedPublicKey.count == Self.publicKeyLength else {
+            throw SodiumError.invalidLength(what: "X25519 key pair", expected: Self.publicKeyLength, actual: unverifiedPublicKey.count)
+        }
+        self.init(publicKey: unverifiedPublicKey, secretKey: secretKey)
+    }
+
     private init(publicKey: [UInt8], secretKey: SecretBytes) {
         self.publicKey = publicKey
         self.secretKey = secretKey

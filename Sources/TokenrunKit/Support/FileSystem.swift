@@ -62,18 +62,29 @@ public enum FileSystem {
             throw lastError("open", path)
         }
         defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Read straight into a buffer of the file's size (one byte more, to see it grow): no
+        // 64 KiB scratch buffer to zero (page faults on every launch), and no second copy
+        // of a key file's bytes left behind in freed memory.
+        var info = stat()
+        let size = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? Int(info.st_size) : 0
+        if size > limit { throw SystemCallError(operation: "read", path: path, errno: EFBIG) }
+        var result = [UInt8](repeating: 0, count: size + 1)
+        var count = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == result.count {
+                if count > limit { throw SystemCallError(operation: "read", path: path, errno: EFBIG) }
+                result.append(contentsOf: repeatElement(0, count: max(4096, count)))
+            }
+            let n = result.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw lastError("read", path)
             }
             if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
-            if result.count > limit { throw SystemCallError(operation: "read", path: path, errno: EFBIG) }
+            count += n
         }
+        if count > limit { throw SystemCallError(operation: "read", path: path, errno: EFBIG) }
+        result.removeSubrange(count...)
         return result
     }
 

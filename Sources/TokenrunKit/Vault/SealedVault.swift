@@ -183,7 +183,7 @@ public struct SealedVault: Sendable {
             unlocked = cached
         } else {
             let material = try KeySources.resolve(for: header.keySource, vault: storage.location, environment: environment)
-            unlocked = try unwrap(header, with: material)
+            unlocked = try unwrap(header, with: material, derivePublicKey: false)
         }
         do {
             for record in found.records { try unlocked.verifyRecord(record) }
@@ -205,7 +205,10 @@ public struct SealedVault: Sendable {
     }
 
     /// Applies key material to a header: key id, unwrap, public key.
-    func unwrap(_ header: VaultFile.Header, with material: KeyMaterial) throws -> UnlockedVault {
+    /// With `derivePublicKey` false (a launch that only opens records) the header's public
+    /// key is used to open without being derived and compared: a wrong one makes the
+    /// record fail to open, and nothing is sealed to it (`UnlockedVault.sealingPair`).
+    func unwrap(_ header: VaultFile.Header, with material: KeyMaterial, derivePublicKey: Bool = true) throws -> UnlockedVault {
         let path = storage.location
         let wrapping: SecretBytes
         switch material {
@@ -230,9 +233,16 @@ public struct SealedVault: Sendable {
             }
         }
         guard let wrapped = Data(base64Encoded: header.wrappedSecretKey),
-            let secret = try? SecretBox.open(Array(wrapped), key: wrapping),
-            let pair = try? SealedBoxKeyPair(secretKey: secret)
+            let secret = try? SecretBox.open(Array(wrapped), key: wrapping)
         else {
+            throw TokenrunError.vaultTampered(path: path, reason: "its wrapped secret key fails authentication")
+        }
+        if !derivePublicKey, let claimed = Data(base64Encoded: header.publicKey),
+            let pair = try? SealedBoxKeyPair(secretKey: secret, unverifiedPublicKey: Array(claimed))
+        {
+            return try UnlockedVault(storage: storage, keyPair: pair, keyID: header.keyID, header: header, publicKeyVerified: false)
+        }
+        guard let pair = try? SealedBoxKeyPair(secretKey: secret) else {
             throw TokenrunError.vaultTampered(path: path, reason: "its wrapped secret key fails authentication")
         }
         guard Data(pair.publicKey).base64EncodedString() == header.publicKey else {
@@ -262,9 +272,16 @@ public final class UnlockedVault: Sendable {
     /// The header as last read or written by this process.
     let header: VaultFile.Header
 
-    init(storage: any VaultStorage, keyPair: SealedBoxKeyPair, keyID: String, header: VaultFile.Header) throws {
+    /// Whether `keyPair.publicKey` was derived from the secret key (else taken from the header).
+    let publicKeyVerified: Bool
+
+    init(
+        storage: any VaultStorage, keyPair: SealedBoxKeyPair, keyID: String, header: VaultFile.Header,
+        publicKeyVerified: Bool = true
+    ) throws {
         self.storage = storage
         self.keyPair = keyPair
+        self.publicKeyVerified = publicKeyVerified
         self.keyID = keyID
         self.header = header
         let macKey = try crypto { try KeyedHash.deriveSubkey(from: keyPair.secretKey, purpose: SealedVault.macPurpose) }
@@ -278,6 +295,17 @@ public final class UnlockedVault: Sendable {
     /// The key that chains the audit trail: a subkey of this vault's secret key, never the key itself.
     public func auditKey() throws -> AuditKey {
         try crypto { try AuditKey(vaultSecretKey: keyPair.secretKey) }
+    }
+
+    /// The pair to seal new records with: its public key derived from the secret key,
+    /// never taken from the file.
+    func sealingPair() throws -> SealedBoxKeyPair {
+        if publicKeyVerified { return keyPair }
+        let derived = try crypto { try SealedBoxKeyPair(secretKey: keyPair.secretKey) }
+        guard derived.publicKey == keyPair.publicKey else {
+            throw TokenrunError.vaultTampered(path: storage.location, reason: "its public key does not belong to its secret key")
+        }
+        return derived
     }
 
     /// Checks that `file` was written under this vault's key.
@@ -340,6 +368,7 @@ public final class UnlockedVault: Sendable {
     @discardableResult
     public func storeAll(_ changes: [String: @Sendable (Credential?) -> Credential]) throws -> Set<String> {
         var replaced = Set<String>()
+        let sealer = try sealingPair()
         try modify { records in
             var byName: [String: SealedRecord] = [:]
             for record in records { byName[record.profile] = record }
@@ -348,7 +377,7 @@ public final class UnlockedVault: Sendable {
                 if current != nil { replaced.insert(profile) }
                 let next = make(current)
                 precondition(next.profile == profile, "a record must stay under its own profile name")
-                let sealed = try crypto { try keyPair.seal(try Self.encode(next)) }
+                let sealed = try crypto { try sealer.seal(try Self.encode(next)) }
                 byName[profile] = SealedRecord(profile: profile, sealed: Data(sealed).base64EncodedString())
             }
             records = Array(byName.values)
@@ -387,7 +416,8 @@ public final class UnlockedVault: Sendable {
             if next == current { return false }
             precondition(next.profile == profile, "a record must stay under its own profile name")
             let plaintext = try Self.encode(next)
-            let sealed = try crypto { try keyPair.seal(plaintext) }
+            let sealer = try sealingPair()
+            let sealed = try crypto { try sealer.seal(plaintext) }
             records.removeAll { $0.profile == profile }
             records.append(SealedRecord(profile: profile, sealed: Data(sealed).base64EncodedString()))
             return true

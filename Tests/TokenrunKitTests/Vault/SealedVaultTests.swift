@@ -338,6 +338,19 @@ struct SealedVaultTests {
         expectUntouched({ if case .vaultTampered(_, let reason) = $0 { reason.contains("public key") } else { false } }) {
             _ = try vault.unlock(keys)
         }
+        // A launch takes the header's public key on trust to open its record (no scalar
+        // multiplication): the record then fails to open, and nothing is sealed to that key.
+        let launch = try vault.unlock(keys, prefetching: ["acme"])
+        expectUntouched({ if case .vaultTampered = $0 { true } else { false } }) {
+            _ = try launch.credentialAsUnlocked(for: "acme")
+        }
+        expectUntouched({ if case .vaultTampered(_, let reason) = $0 { reason.contains("public key") } else { false } }) {
+            try launch.store(credential("x"))
+        }
+        expectUntouched({ if case .vaultTampered(_, let reason) = $0 { reason.contains("public key") } else { false } }) {
+            let made = credential("y")
+            try launch.storeAll(["y": { _ in made }])
+        }
     }
 
     @Test("records are sealed to the key derived from the secret key")
