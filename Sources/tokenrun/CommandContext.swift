@@ -23,14 +23,17 @@ struct CommandContext {
     var tokens: TokenService { TokenService(profiles: profiles, vault: vault, keys: keys, audit: audit) }
 
     /// Appends to the audit trail, chained under `key`; a failure is a warning, never a failed launch.
-    func record(_ record: AuditRecord, key: AuditKey) {
+    /// `after`: this process's previous append, so an unchanged file is not read again.
+    @discardableResult
+    func record(_ record: AuditRecord, key: AuditKey, after previous: AuditTrail.Appended? = nil) -> AuditTrail.Appended? {
         do {
-            try audit.append(record, key: key)
+            return try audit.append(record, key: key, after: previous)
         } catch let error as TokenrunError {
             Diagnostics.warning("audit trail not written: \(error.summary)")
         } catch {
             Diagnostics.warning("audit trail not written: \(error)")
         }
+        return nil
     }
 
     /// Appends to the audit trail, chained under the key of `vault`.

@@ -105,7 +105,7 @@ struct RunCommand: ParsableCommand {
             }
             var launch = AuditRecord(event: "launch", profiles: profile)
             launch.command = command[0].baseName
-            context.record(launch, key: ready.auditKey)
+            let launched = context.record(launch, key: ready.auditKey)
             let started = Refresher.monotonicMilliseconds()
             let exit: ChildExit
             do {
@@ -115,7 +115,7 @@ struct RunCommand: ParsableCommand {
                 failed.command = command[0].baseName
                 failed.status = error.exitCode
                 failed.detail = error.summary
-                context.record(failed, key: ready.auditKey)
+                context.record(failed, key: ready.auditKey, after: launched)
                 throw error
             }
             files?.remove()
@@ -129,7 +129,7 @@ struct RunCommand: ParsableCommand {
                 ended.signal = signal
                 ended.status = 128 + signal
             }
-            context.record(ended, key: ready.auditKey)
+            context.record(ended, key: ready.auditKey, after: launched)
             if exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
         }
     }

@@ -70,11 +70,21 @@ public struct AuditTrail: Sendable {
         public let rotated: Bool
         /// How many bytes of the existing file were read to find the record before.
         public let bytesRead: Int
+        /// Where the file ended after this append, and which file it was: a later append
+        /// that finds the same file ending there chains to this record without reading it.
+        let head: AuditChain.Head
+        let end: (device: UInt64, inode: UInt64, size: Int64, changed: timespec)?
+
+        public static func == (a: Appended, b: Appended) -> Bool {
+            a.seq == b.seq && a.mac == b.mac && a.rotated == b.rotated && a.bytesRead == b.bytesRead
+        }
     }
 
     /// Appends `record` as one line chained to the record before it, rotating first when the file is full.
+    /// `after`: what this process appended last, so that when nobody wrote since, the
+    /// record before is known without reading the file (a launch writes two records).
     @discardableResult
-    public func append(_ record: AuditRecord, key: AuditKey) throws -> Appended {
+    public func append(_ record: AuditRecord, key: AuditKey, after previous: Appended? = nil) throws -> Appended {
         do {
             try FileSystem.makeDirectories(path.directoryName)
         } catch {
@@ -90,23 +100,35 @@ public struct AuditTrail: Sendable {
             throw TokenrunError.fileSystem(SystemCallError(operation: "stat", path: path, errno: errno), what: "the audit trail")
         }
         let size = Int64(info.st_size)
-        let tail = AuditChain.tail(size: size) { offset, count in
-            var bytes = [UInt8](repeating: 0, count: count)
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
-            return n == count ? bytes : nil
+        let tail: AuditChain.Tail
+        if let previous, let end = previous.end, end.device == UInt64(info.st_dev), end.inode == UInt64(info.st_ino),
+            end.size == size, end.changed.tv_sec == info.st_ctim.tv_sec, end.changed.tv_nsec == info.st_ctim.tv_nsec
+        {
+            tail = AuditChain.Tail(head: previous.head)
+        } else {
+            tail = AuditChain.tail(size: size) { offset, count in
+                var bytes = [UInt8](repeating: 0, count: count)
+                let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+                return n == count ? bytes : nil
+            }
         }
         let (line, head) = try AuditChain.seal(record, after: tail.head, key: key)
         let full = size > 0 && size + Int64(line.count) > maxBytes
+        let written = (tail.endsWithNewline ? [] : [UInt8(ascii: "\n")]) + line
         do {
             if full {
                 try rotate(startingWith: line)
             } else {
-                try FileSystem.writeAll(fd, (tail.endsWithNewline ? [] : [UInt8(ascii: "\n")]) + line, path)
+                try FileSystem.writeAll(fd, written, path)
             }
         } catch {
             throw TokenrunError.fileSystem(error, what: "the audit trail")
         }
-        return Appended(seq: head.seq, mac: head.mac, rotated: full, bytesRead: tail.bytesRead)
+        var after = stat()
+        let end =
+            full || fstat(fd, &after) != 0
+            ? nil : (device: UInt64(after.st_dev), inode: UInt64(after.st_ino), size: Int64(after.st_size), changed: after.st_ctim)
+        return Appended(seq: head.seq, mac: head.mac, rotated: full, bytesRead: tail.bytesRead, head: head, end: end)
     }
 
     /// Opens the current file and takes `lock` on it, starting over when the file was

@@ -331,9 +331,14 @@ struct TOMLDocumentParser {
 
     /// A key path the way it would be written, quoted for messages: `"a.b"`.
     static func quote(_ parts: some Collection<TOMLKeyPart>) -> String {
-        let names = parts.map(\.name)
-        if names.allSatisfy(isBareKey) { return shortened("\"" + names.joined(separator: ".") + "\"") }
-        return shortened(names.map { isBareKey($0) ? $0 : basicQuoted($0) }.joined(separator: "."))
+        let allBare = parts.allSatisfy { isBareKey($0.name) }
+        // Concatenated by hand, as in headerName.
+        var text = allBare ? "\"" : ""
+        for (index, part) in parts.enumerated() {
+            if index > 0 { text += "." }
+            text += allBare || isBareKey(part.name) ? part.name : basicQuoted(part.name)
+        }
+        return shortened(allBare ? text + "\"" : text)
     }
 
     /// A key path the way it would be written in a header, without brackets: `a."b c"`.

@@ -87,6 +87,30 @@ struct AuditChainTests {
         #expect(result.unchained == 0 && result.otherKey == 0 && result.torn.isEmpty)
     }
 
+    @Test("a second append that finds the file as it left it chains without reading; after another writer it reads the tail")
+    func appendAfterOwnRecord() throws {
+        let f = try ChainFixture()
+        try f.append(1...3)
+        let launch = try f.trail.append(ChainFixture.record(4), key: f.key)
+        #expect(launch.bytesRead > 0)
+        let exit = try f.trail.append(ChainFixture.record(5, event: "exit"), key: f.key, after: launch)
+        #expect(exit.bytesRead == 0, "read \(exit.bytesRead) bytes though nothing changed")
+        #expect(exit.seq == 5)
+        // Someone else appends: the stale hint is not trusted, and the chain stays whole.
+        try f.trail.append(ChainFixture.record(6), key: f.key)
+        let late = try f.trail.append(ChainFixture.record(7, event: "exit"), key: f.key, after: exit)
+        #expect(late.bytesRead > 0)
+        #expect(late.seq == 7)
+        // A trail replaced by a file of the same size is not trusted either.
+        let lines = f.lines()
+        try f.write(lines)
+        let replaced = try f.trail.append(ChainFixture.record(8), key: f.key, after: late)
+        #expect(replaced.bytesRead > 0)
+        let result = try f.verify()
+        #expect(result.isIntact, "\(String(describing: result.problem))")
+        #expect(result.records == 8)
+    }
+
     @Test("an empty or absent trail is intact")
     func empty() throws {
         let f = try ChainFixture()
