@@ -608,7 +608,13 @@ class Bench:
         row.target = f"1 refresh, {row.target}"
         if any(n != 1 for n in refreshes):
             row.verdict = "MISSED"
-        return [row]
+        # The floor on this machine: the same number of bare processes started at once.
+        floor_bursts = [self.h.burst([self.true], home.env, BURST_SIZE) for _ in range(BURSTS)]
+        floor_single = [self.h.time([self.true], home.env) for _ in range(BURSTS)]
+        floor = Row("8b", f"floor: {BURST_SIZE} × true", f"wall time of {BURST_SIZE} simultaneous `{self.true}`",
+                    f"one `{self.true}`", floor_bursts, floor_single,
+                    note="what starting that many processes at once costs here, for comparison with 8")
+        return [row, floor]
 
     # -- 9 --------------------------------------------------------------------
     def case_memory(self):
