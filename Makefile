@@ -1,6 +1,6 @@
 # tokenrun — targets:
 #   make build      debug build
-#   make release    optimised build with the Swift standard library linked statically
+#   make release    optimised build, Swift standard library linked statically; tokenrun itself one static PIE
 #   make test       install what the tests need (see deps), lint, build, run every test
 #   make stress     the long stress and crash-safety tests: 100 concurrent launches for 30 s,
 #                   then 300 SIGKILLs during refreshes (STRESS_SECONDS, STRESS_WORKERS, STRESS_LIFETIME,
@@ -8,7 +8,7 @@
 #   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin,
 #                   the man page and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
 #   make demo       build, start the local demo provider, run the main job against it, show status and log
-#   make bench      release build, then the benchmark suite (scripts/bench.py, ~6 min): warm launch and get beside
+#   make bench      release build, then the benchmark suite (scripts/bench.py, ~3 min): warm launch and get beside
 #                   true, passphrase vault with and without the cached key, refresh beside curl, 10,000 credentials,
 #                   1,000 profiles, 1M audit records, 100 concurrent refreshes, peak memory, authsome side by side;
 #                   one table (also as Markdown in .build/bench/results.md), exit 1 on a missed target
