@@ -95,6 +95,8 @@ struct VaultCLITests {
             ("{\"profile\": \"acme\", \"refresh_token\": \"rt leak 4\"}\n", "line 1: the refresh token contains spaces"),
             ("{\"profile\": \"acme\", \"token\": \"rt-leak-5\"}\n", "line 1 is not a JSON object"),
             ("\n\n", "no credentials on standard input"),
+            ("{\"profile\": \"1//rt-leak-6\", \"refresh_token\": \"acme\"}\n", "line 1: the \"profile\" value is not a valid profile name"),
+            ("{\"profile\": \"acme\", \"refresh_token\": \"x\", \"rt-leak-7\": \"y\"}\n", "line 1 has a member other than"),
         ] {
             let refused = box.run(["import", "--batch-stdin"], stdin: bad)
             #expect(refused.status != 0, "\(bad): \(refused.all)")

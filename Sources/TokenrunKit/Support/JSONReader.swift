@@ -17,14 +17,21 @@ public enum JSONReader {
     /// Parses one JSON document (optionally surrounded by whitespace).
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONReadError) -> JSONValue {
         let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> JSONValue in
-            var reader = Cursor(bytes: buffer)
-            reader.skipSpace()
-            let value = try reader.value(depth: 0)
-            reader.skipSpace()
-            guard reader.position == buffer.count else { throw reader.error("text after the document") }
-            return value
-        }
+        return try array.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> JSONValue in try parse(buffer) }
+    }
+
+    /// Parses in place, without copying the bytes (a decrypted credential stays in its secure buffer).
+    public static func parse(_ raw: UnsafeRawBufferPointer) throws(JSONReadError) -> JSONValue {
+        try parse(raw.bindMemory(to: UInt8.self))
+    }
+
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONReadError) -> JSONValue {
+        var reader = Cursor(bytes: buffer)
+        reader.skipSpace()
+        let value = try reader.value(depth: 0)
+        reader.skipSpace()
+        guard reader.position == buffer.count else { throw reader.error("text after the document") }
+        return value
     }
 
     struct Cursor {

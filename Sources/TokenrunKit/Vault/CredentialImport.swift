@@ -111,11 +111,15 @@ public enum CredentialImport {
                     "line \(number) is not a JSON object with string members \"profile\" and \"refresh_token\" (and optionally \"client_secret\")"
                 )
             }
-            if let unknown = object.members.keys.sorted().first(where: { !["profile", "refresh_token", "client_secret"].contains($0) }) {
-                throw TokenrunError.invalidCredentialInput("line \(number) has an unknown member \(MessageText.quoted(unknown))")
+            // Neither a member name nor a bad profile name is quoted: a batch with its fields
+            // mixed up would otherwise print a token.
+            if object.members.keys.contains(where: { !["profile", "refresh_token", "client_secret"].contains($0) }) {
+                throw TokenrunError.invalidCredentialInput(
+                    "line \(number) has a member other than \"profile\", \"refresh_token\" and \"client_secret\"")
             }
             guard ProfileParser.isValidName(profile) else {
-                throw TokenrunError.invalidCredentialInput("line \(number): \(MessageText.quoted(profile)) is not a valid profile name")
+                throw TokenrunError.invalidCredentialInput(
+                    "line \(number): the \"profile\" value is not a valid profile name (letters, digits, '.', '_' and '-')")
             }
             guard seen.insert(profile).inserted else {
                 throw TokenrunError.invalidCredentialInput("line \(number): profile \(profile) appears twice")

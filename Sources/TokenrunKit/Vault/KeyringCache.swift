@@ -78,9 +78,12 @@ public enum KeyringCache {
 
     /// The entry's description for the vault with `publicKey`: the prefix and 32 hex digits of a
     /// BLAKE2b hash of the public key (which is not secret either).
-    public static func description(forVaultPublicKey publicKey: [UInt8]) throws(SodiumError) -> String {
+    /// `path`, the vault's location, is part of the name: a vault file copied over another
+    /// one is not opened with the key cached for the vault it came from.
+    public static func description(forVaultPublicKey publicKey: [UInt8], path: String) throws(SodiumError) -> String {
         try Sodium.ensureInitialized()
-        return descriptionPrefix + Hex.encode(KeyedHash.unkeyed(Array(descriptionPurpose.utf8) + publicKey, length: 16))
+        let input = Array(descriptionPurpose.utf8) + publicKey + [0] + Array(path.utf8)
+        return descriptionPrefix + Hex.encode(KeyedHash.unkeyed(input, length: 16))
     }
 
     /// Whether `seconds` is a lifetime `store` accepts: more than 0, at most `maximumLifetime`.

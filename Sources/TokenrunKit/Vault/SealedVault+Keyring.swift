@@ -83,7 +83,7 @@ extension SealedVault {
     /// checks the MAC or the records it reads); nil when none fits.
     func unwrapWithCachedKey(_ header: VaultFile.Header) throws -> UnlockedVault? {
         guard let publicKey = Data(base64Encoded: header.publicKey).map(Array.init),
-            let description = try? KeyringCache.description(forVaultPublicKey: publicKey),
+            let description = try? KeyringCache.description(forVaultPublicKey: publicKey, path: storage.location),
             let cached = KeyringCache.lookup(description)
         else { return nil }
         guard let pair = try? SealedBoxKeyPair(secretKey: cached.secretKey), pair.publicKey == publicKey else {
@@ -98,6 +98,6 @@ extension SealedVault {
         guard let publicKey = Data(base64Encoded: file.header.publicKey) else {
             throw TokenrunError.vaultCorrupt(path: storage.location, reason: "its public key is not base64")
         }
-        return try crypto { try KeyringCache.description(forVaultPublicKey: Array(publicKey)) }
+        return try crypto { try KeyringCache.description(forVaultPublicKey: Array(publicKey), path: storage.location) }
     }
 }

@@ -32,6 +32,8 @@ public struct SealedVault: Sendable {
     public init(storage: any VaultStorage) { self.storage = storage }
 
     static let keyIDPurpose = "tokenrun vault key id v1"
+    /// Vaults up to this size are checked whole by a launch (about 1 µs per KiB).
+    public static let wholeCheckLimit = 64 << 10
     static let macPurpose = "tokenrun vault mac v1"
 
     /// Reads the header without any key; nil when there is no vault.
@@ -161,16 +163,21 @@ public struct SealedVault: Sendable {
     /// checking that record's own MAC, so the cost does not grow with the number of
     /// credentials. A version-1 file is read and checked whole, as `unlock` does.
     public func unlock(_ environment: KeyEnvironment, prefetching profiles: [String]) throws -> UnlockedVault {
-        let found: (header: VaultFile.Header, records: [SealedRecord])?
+        let found: (header: VaultFile.Header, records: [SealedRecord], whole: (bytes: [UInt8], mac: [UInt8])?)?
         do {
-            found = try storage.withReader { reader in
-                guard let reader else { throw TokenrunError.vaultNotFound(path: storage.location) }
+            found = try storage.withReader { file in
+                guard let file else { throw TokenrunError.vaultNotFound(path: storage.location) }
+                // A vault of up to `wholeCheckLimit` bytes (dozens of credentials) is read whole
+                // and its file MAC checked too, which also catches an older record spliced in
+                // from a copy of the vault; only a larger one relies on its records' own MACs.
+                let whole = file.count <= Self.wholeCheckLimit ? try file.bytes(0..<file.count) : nil
+                let reader: any VaultReader = whole.map(VaultBytesReader.init) ?? file
                 guard let index = try VaultFile.index(reader) else { return nil }
                 var records: [SealedRecord] = []
                 for profile in Set(profiles) {
                     if let record = try VaultFile.findRecord(profile, in: reader, index: index) { records.append(record) }
                 }
-                return (index.header, records)
+                return (index.header, records, whole.map { (Array($0[..<index.records.upperBound]), index.mac) })
             }
         } catch let error as VaultFile.FormatError {
             throw userFacing(error)
@@ -184,6 +191,12 @@ public struct SealedVault: Sendable {
         } else {
             let material = try KeySources.resolve(for: header.keySource, vault: storage.location, environment: environment)
             unlocked = try unwrap(header, with: material, derivePublicKey: false)
+        }
+        if let whole = found.whole {
+            let expected = try crypto { try KeyedHash.hash(whole.bytes, key: unlocked.macKey) }
+            guard Sodium.constantTimeEqual(expected, whole.mac) else {
+                throw TokenrunError.vaultTampered(path: storage.location, reason: "its authentication code does not match its contents")
+            }
         }
         do {
             for record in found.records { try unlocked.verifyRecord(record) }

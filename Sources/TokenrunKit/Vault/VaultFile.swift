@@ -270,6 +270,8 @@ extension VaultFile {
     public struct Index: Sendable {
         public var header: Header
         var records: Range<Int>
+        /// The whole-file MAC from the last line (it covers every byte before `records.upperBound`).
+        var mac: [UInt8]
     }
 
     /// Reads the header of a version-2 file; nil for a version-1 file (which must be read whole).
@@ -293,8 +295,8 @@ extension VaultFile {
         guard tail.last == newline,
             let lastStart = tail.dropLast().lastIndex(of: newline).map({ $0 + 1 }) ?? (tailStart == bodyEnd + 1 ? 0 : nil)
         else { throw FormatError.truncated }
-        _ = try mac(tail[lastStart..<(tail.count - 1)])
-        return Index(header: header, records: (bodyEnd + 1)..<(tailStart + lastStart))
+        let fileMAC = try mac(tail[lastStart..<(tail.count - 1)])
+        return Index(header: header, records: (bodyEnd + 1)..<(tailStart + lastStart), mac: fileMAC)
     }
 
     /// Whatever `parse` says about a short file that has no newline.

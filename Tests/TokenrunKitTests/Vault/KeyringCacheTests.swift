@@ -12,16 +12,18 @@ let noKernelKeyring: Comment = "the kernel keyring is unavailable here (add_key/
 
 @Suite("kernel keyring cache: names, lifetimes, /proc/keys")
 struct KeyringCacheTests {
-    @Test("the description is the prefix and 32 hex digits of a hash of the public key, one per vault, nothing else")
+    @Test("the description is the prefix and 32 hex digits of a hash of the public key and the vault path, one per vault, nothing else")
     func description() throws {
         let first = try SealedBoxKeyPair.generate()
         let second = try SealedBoxKeyPair.generate()
-        let name = try KeyringCache.description(forVaultPublicKey: first.publicKey)
+        let name = try KeyringCache.description(forVaultPublicKey: first.publicKey, path: "/v/a")
         #expect(name.hasPrefix("tokenrun:vault:"))
         let digits = name.dropFirst("tokenrun:vault:".count)
         #expect(digits.count == 32 && Hex.decode(String(digits)) != nil)
-        #expect(try KeyringCache.description(forVaultPublicKey: first.publicKey) == name)
-        #expect(try KeyringCache.description(forVaultPublicKey: second.publicKey) != name)
+        #expect(try KeyringCache.description(forVaultPublicKey: first.publicKey, path: "/v/a") == name)
+        #expect(try KeyringCache.description(forVaultPublicKey: second.publicKey, path: "/v/a") != name)
+        // Another vault's file copied to /v/b does not find /v/a's key.
+        #expect(try KeyringCache.description(forVaultPublicKey: first.publicKey, path: "/v/b") != name)
         // Neither key appears in it, in hex or base64.
         let secret = first.secretKey.withUnsafeBytes { Array($0) }
         for bytes in [first.publicKey, secret] {
@@ -70,7 +72,7 @@ struct KeyringCacheTests {
 struct KeyringCacheLiveTests {
     /// A description no other test or vault uses.
     func uniqueDescription() throws -> String {
-        try KeyringCache.description(forVaultPublicKey: try Sodium.randomBytes(32))
+        try KeyringCache.description(forVaultPublicKey: try Sodium.randomBytes(32), path: "/v/a")
     }
 
     /// The /proc/keys line of `serial`, split into its columns.

@@ -259,6 +259,24 @@ struct SealedVaultTests {
         #expect(try vault.unlock(keys).credentials().count == 3000)
     }
 
+    @Test("an older genuine record spliced into a small vault is refused by a launch too; a large one relies on its records' MACs")
+    func splicedOlderRecord() throws {
+        let unlocked = try makeKeyFileVault(with: ["acme", "beta"])
+        let old = String(decoding: vaultBytes(), as: UTF8.self).split(separator: "\n").map(String.init)
+        try unlocked.store(credential("acme", refresh: "rt-secret-2"))
+        var lines = String(decoding: vaultBytes(), as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines[2] != old[2])
+        lines[2] = old[2]  // acme's line from before the last write
+        try writeVault(Array((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(vaultBytes().count <= SealedVault.wholeCheckLimit)
+        expectUntouched({ if case .vaultTampered(_, let reason) = $0 { reason.contains("authentication code") } else { false } }) {
+            _ = try vault.unlock(keys, prefetching: ["acme"])
+        }
+        expectUntouched({ if case .vaultTampered(_, let reason) = $0 { reason.contains("authentication code") } else { false } }) {
+            _ = try vault.unlock(keys)
+        }
+    }
+
     @Test("records out of order, or a record line that is not three fields, are refused as damaged")
     func malformedRecordLines() throws {
         try makeKeyFileVault(with: ["acme", "beta"])
@@ -319,12 +337,12 @@ struct SealedVaultTests {
     @Test("a write refuses a vault whose record fails its own MAC, and leaves the file as it was")
     func writeChecksRecordMACs() throws {
         try makeKeyFileVault(with: ["acme", "beta"])
+        let reopened = try vault.unlock(keys, prefetching: ["acme"])
         var lines = String(decoding: vaultBytes(), as: UTF8.self).split(separator: "\n").map(String.init)
         var fields = lines[3].split(separator: " ").map(String.init)
         fields[2] = String(fields[2].reversed())
         lines[3] = fields.joined(separator: " ")
         try writeVault(Array((lines.joined(separator: "\n") + "\n").utf8))
-        let reopened = try vault.unlock(keys, prefetching: ["acme"])
         expectUntouched({ if case .vaultTampered = $0 { true } else { false } }) { try reopened.store(credential("gamma")) }
     }
 
