@@ -331,26 +331,21 @@ struct TOMLDocumentParser {
 
     /// A key path the way it would be written, quoted for messages: `"a.b"`.
     static func quote(_ parts: some Collection<TOMLKeyPart>) -> String {
-        let allBare = parts.allSatisfy { isBareKey($0.name) }
-        // Concatenated by hand, as in headerName.
-        var text = allBare ? "\"" : ""
-        for (index, part) in parts.enumerated() {
-            if index > 0 { text += "." }
-            text += allBare || isBareKey(part.name) ? part.name : basicQuoted(part.name)
-        }
-        return shortened(allBare ? text + "\"" : text)
+        parts.allSatisfy { isBareKey($0.name) } ? shortened("\"" + dotted(parts) + "\"") : shortened(dotted(parts))
     }
 
     /// A key path the way it would be written in a header, without brackets: `a."b c"`.
-    static func headerName(_ parts: [TOMLKeyPart]) -> String {
-        // Concatenated by hand: the generic `joined(separator:)` instantiated its metadata
-        // here on every launch (a scan of the binary's protocol conformances).
-        var name = ""
+    static func headerName(_ parts: [TOMLKeyPart]) -> String { shortened(dotted(parts)) }
+
+    /// The parts joined by dots, each quoted unless bare. Concatenated by hand: the generic
+    /// `joined(separator:)` instantiated its metadata on every launch (a conformance scan).
+    private static func dotted(_ parts: some Collection<TOMLKeyPart>) -> String {
+        var text = ""
         for (index, part) in parts.enumerated() {
-            if index > 0 { name += "." }
-            name += isBareKey(part.name) ? part.name : basicQuoted(part.name)
+            if index > 0 { text += "." }
+            text += isBareKey(part.name) ? part.name : basicQuoted(part.name)
         }
-        return shortened(name)
+        return text
     }
 
     /// Keeps messages readable when a key is absurdly long.

@@ -321,6 +321,12 @@ public final class UnlockedVault: Sendable {
         return derived
     }
 
+    /// `credential` sealed under its profile name.
+    func record(sealing credential: Credential, with sealer: SealedBoxKeyPair) throws -> SealedRecord {
+        let sealed = try crypto { try sealer.seal(try Self.encode(credential)) }
+        return SealedRecord(profile: credential.profile, sealed: Data(sealed).base64EncodedString())
+    }
+
     /// Checks that `file` was written under this vault's key.
     func verify(_ file: VaultFile) throws {
         let path = storage.location
@@ -390,8 +396,7 @@ public final class UnlockedVault: Sendable {
                 if current != nil { replaced.insert(profile) }
                 let next = make(current)
                 precondition(next.profile == profile, "a record must stay under its own profile name")
-                let sealed = try crypto { try sealer.seal(try Self.encode(next)) }
-                byName[profile] = SealedRecord(profile: profile, sealed: Data(sealed).base64EncodedString())
+                byName[profile] = try record(sealing: next, with: sealer)
             }
             records = Array(byName.values)
             return true
@@ -428,11 +433,9 @@ public final class UnlockedVault: Sendable {
             result = next
             if next == current { return false }
             precondition(next.profile == profile, "a record must stay under its own profile name")
-            let plaintext = try Self.encode(next)
-            let sealer = try sealingPair()
-            let sealed = try crypto { try sealer.seal(plaintext) }
+            let sealed = try record(sealing: next, with: try sealingPair())
             records.removeAll { $0.profile == profile }
-            records.append(SealedRecord(profile: profile, sealed: Data(sealed).base64EncodedString()))
+            records.append(sealed)
             return true
         }
         return result
