@@ -52,7 +52,7 @@ struct ImportCommand: ParsableCommand {
             if batchStdin { return try importBatch(context) }
             guard let profile else { return }
             // Check the profile before reading any secret.
-            _ = try context.profiles.load(profile)
+            let loaded = try context.profiles.load(profile)
             let bytes: [UInt8]
             if Terminal.isTerminal(0) {
                 var lines: [String] = []
@@ -74,7 +74,8 @@ struct ImportCommand: ParsableCommand {
             }
             let input = try CredentialImport.parse(bytes, expectClientSecret: clientSecretStdin)
             let vault = try context.unlockOrCreateVault()
-            let replaced = try CredentialImport.store(input, profile: profile, in: vault, now: context.now)
+            let replaced = try CredentialImport.store(
+                input, profile: profile, issuer: IssuerBinding.issuer(of: loaded), in: vault, now: context.now)
             var record = AuditRecord(event: "import", profiles: [profile])
             record.outcome = replaced ? "replaced" : "stored"
             context.record(record, vault: vault)
@@ -93,9 +94,10 @@ struct ImportCommand: ParsableCommand {
         }
         let items = try CredentialImport.parseBatch(bytes)
         // Every profile must exist before anything is stored.
-        for item in items { _ = try context.profiles.load(item.profile) }
+        var issuers: [String: CredentialIssuer] = [:]
+        for item in items { issuers[item.profile] = IssuerBinding.issuer(of: try context.profiles.load(item.profile)) }
         let vault = try context.unlockOrCreateVault()
-        let replaced = try CredentialImport.storeAll(items, in: vault, now: context.now)
+        let replaced = try CredentialImport.storeAll(items, issuers: issuers, in: vault, now: context.now)
         var record = AuditRecord(event: "import", profiles: items.count <= 20 ? items.map(\.profile).sorted() : [])
         record.outcome = "stored"
         record.detail = "\(items.count) credential\(items.count == 1 ? "" : "s") (\(replaced.count) replaced)"

@@ -37,6 +37,8 @@ struct RevokeCommand: ParsableCommand {
             var remoteFailure: TokenrunError?
             var remote = "not contacted (--local)"
             if !local {
+                // The grant's tokens go only to the issuer it is bound to; a mismatch keeps the record.
+                try IssuerBinding.check(credential, profile: profile)
                 (remote, remoteFailure) = revokeRemotely(credential, profile: profile, context: context)
             }
             try vault.remove(profile: profile.name)

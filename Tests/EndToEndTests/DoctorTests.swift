@@ -80,8 +80,8 @@ struct DoctorEndToEndTests {
         #expect(result.status == 0, "\(result.all)")
         let names = [
             "vault.present", "vault.readable", "vault.permissions", "key.source", "key.permissions", "profiles.valid",
-            "profile.demo.quirks", "credential.demo.state", "credential.demo.expiry", "credential.demo.scopes",
-            "credential.demo.refresh_token", "endpoint.demo.reachable", "endpoint.demo.clock", "files.leftovers",
+            "profile.demo.quirks", "credential.demo.state", "credential.demo.issuer", "credential.demo.expiry",
+            "credential.demo.scopes", "credential.demo.refresh_token", "endpoint.demo.reachable", "endpoint.demo.clock", "files.leftovers",
         ]
         for name in names { #expect(Self.status(result, name) == "pass", "\(name) in \(result.stdout)") }
         #expect(!result.stdout.contains("fix:"))

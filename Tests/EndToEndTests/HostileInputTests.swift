@@ -252,16 +252,19 @@ struct HostileTokenResponseTests {
         let e = try EndToEnd()
         let good = try #require(e.box.read(e.profilePath))
         for part in ["headers", "body"] {
-            let seed = try e.login()
             let trickle = try Trickler(box: e.box, part: part)
             defer { trickle.stop() }
+            // The credential is bound to the endpoint its profile names when it is imported.
             e.box.writeProfile("demo", good.replacing(e.provider.tokenEndpoint, with: trickle.url + "/oauth/token"))
+            let seed = try e.login()
             let result = e.launch(environment: ["TOKENRUN_HTTP_TIMEOUT": "2"])
             #expect(result.status == 75, "\(part): \(result.all)")
             #expect(result.stderr.contains("/oauth/token timed out: no complete answer within 2 s"), "\(part): \(result.stderr)")
             e.expectNoSecret([result], seed: seed)
 
+            // Fixing the endpoint is a change of issuer: a new login (here an import) for it.
             e.box.writeProfile("demo", good)
+            try e.login()
             try e.expectWorks(part)
         }
     }

@@ -1,4 +1,4 @@
-// Credential checks: credential.NAME.state, .expiry, .scopes and
+// Credential checks: credential.NAME.state, .issuer, .expiry, .scopes and
 // .refresh_token (the last in RefreshTokenHealth). They read the records
 // doctor opened; nothing is refreshed or written.
 
@@ -24,10 +24,28 @@ extension Doctor {
             return [stateCheck(credential, name: name)]  // profiles.valid says what is wrong with the profile
         }
         return [
-            stateCheck(credential, name: name), expiryCheck(credential, profile: profile, now: now),
-            scopesCheck(credential, profile: profile),
+            stateCheck(credential, name: name), issuerCheck(credential, profile: profile),
+            expiryCheck(credential, profile: profile, now: now), scopesCheck(credential, profile: profile),
             RefreshTokenHealth.check(profile: profile, credential: credential, now: now),
         ]
+    }
+
+    /// credential.NAME.issuer: the profile still names the endpoint and client the grant was issued for.
+    func issuerCheck(_ credential: Credential, profile: Profile) -> DoctorCheck {
+        let check = "credential.\(profile.name).issuer"
+        guard profile.kind == .oauth else { return .pass(check, "an API key: no token endpoint") }
+        guard let bound = credential.issuer else {
+            return .pass(
+                check, "not bound yet; the next refresh binds it to \(profile.oauth.tokenEndpoint ?? "the profile's token endpoint")")
+        }
+        do {
+            try IssuerBinding.check(credential, profile: profile)
+            return .pass(check, "issued by \(bound.tokenEndpoint), which the profile names")
+        } catch let error as TokenrunError {
+            return .fail(check, error.summary, fix: error.hints.last ?? "tokenrun login -p \(profile.name)")
+        } catch {
+            return .fail(check, "\(error)", fix: "tokenrun login -p \(profile.name)")
+        }
     }
 
     /// credential.NAME.state: connected, expired (transient) or invalid (needs a login).

@@ -44,15 +44,9 @@ public enum ChildProcess {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Runs `body` with SIGINT, SIGTERM, SIGHUP and SIGQUIT held back, so a refresh
-    /// and its vault write are not cut in half; a signal that arrived meanwhile
-    /// takes effect when the mask is restored.
+    /// Runs `body` with SIGINT, SIGTERM, SIGHUP and SIGQUIT held back (TerminationSignals.deferred).
     public static func withTerminationDeferred<T>(_ body: () throws -> T) rethrows -> T {
-        var set = signalSet([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
-        var previous = sigset_t()
-        pthread_sigmask(SIG_BLOCK, &set, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        return try body()
+        try TerminationSignals.deferred(body)
     }
 
     /// A terminating signal that arrived before the child was started (SIGINT, SIGTERM, SIGHUP, SIGQUIT).

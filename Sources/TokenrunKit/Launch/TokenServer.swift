@@ -64,18 +64,58 @@ public final class TokenServer: @unchecked Sendable {
             }, context)
     }
 
+    /// Accepts connections and answers each on a thread of its own: a request whose
+    /// profile is refreshing waits for that refresh (the refresh lease makes it
+    /// single-flight) without holding up any other request. The threads inherit
+    /// the launch's blocked signals, so the child's signals are still relayed by
+    /// the main thread alone.
     func serve() {
         while true {
             let client = accept(listener, nil, nil)
+            if client >= 0 { _ = fcntl(client, F_SETFD, FD_CLOEXEC) }
             if client < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                    usleep(50_000)  // out of descriptors: let answered requests close theirs
+                    continue
+                }
                 return
             }
+            let connection = Unmanaged.passRetained(Connection(server: self, fd: client)).toOpaque()
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+            var worker = pthread_t()
+            let started = pthread_create(
+                &worker, &attributes,
+                { raw in
+                    Unmanaged<Connection>.fromOpaque(raw!).takeRetainedValue().answer()
+                    return nil
+                }, connection)
+            pthread_attr_destroy(&attributes)
+            if started != 0 {
+                // No thread to spare: answer here rather than drop the request.
+                Unmanaged<Connection>.fromOpaque(connection).takeRetainedValue().answer()
+            }
+        }
+    }
+
+    /// One accepted connection, answered and closed.
+    final class Connection: @unchecked Sendable {
+        let server: TokenServer
+        let fd: Int32
+
+        init(server: TokenServer, fd: Int32) {
+            self.server = server
+            self.fd = fd
+        }
+
+        func answer() {
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let (status, headers, body) = respond(to: Self.readHead(client))
-            Self.send(client, status: status, headers: headers, body: body)
-            close(client)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let (status, headers, body) = server.respond(to: TokenServer.readHead(fd))
+            TokenServer.send(fd, status: status, headers: headers, body: body)
+            close(fd)
         }
     }
 

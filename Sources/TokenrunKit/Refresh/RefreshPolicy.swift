@@ -25,4 +25,10 @@ public struct RefreshPolicy: Sendable, Equatable {
         if let issuedAt = credential.issuedAt, expiresAt > issuedAt, remaining * 2 > expiresAt - issuedAt { return false }
         return remaining <= window
     }
+
+    /// How long the provider made `credential`'s access token live, when known.
+    public static func issuedLifetime(_ credential: Credential) -> Int64? {
+        guard let issuedAt = credential.issuedAt, let expiresAt = credential.expiresAt, expiresAt > issuedAt else { return nil }
+        return expiresAt - issuedAt
+    }
 }

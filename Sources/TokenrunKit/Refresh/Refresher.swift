@@ -1,17 +1,24 @@
-// Single-flight refresh (issue 3 §3, §4). The warm path reads the record under
-// a shared lock and returns. Otherwise the refresh happens under the vault's
-// exclusive lock, after re-reading the record: concurrent launches queue on the
-// lock, and all but the first find a fresh token and make no request — so a
-// rotated refresh token is never sent twice. The new tokens are written in the
-// same locked step as the response is read: the rotated refresh token lives
-// only in memory between the response and that write, so nothing else happens
-// in between — the attempts are handed to the audit trail after the write.
+// Single-flight refresh. The warm path reads the record without any lock and
+// returns. Otherwise the refresh holds the credential's refresh lease
+// (RefreshLease.swift) across re-read → token request → write, and the vault's
+// write lock only for the write itself: a slow provider delays the launches
+// that need this credential and nothing else. Concurrent launches wait for the
+// lease (bounded: the HTTP timeout plus the retry budget), wake together when
+// it is let go and re-read the record: all but the first find a fresh token
+// and make no request — so a rotated refresh token is never sent twice — and a
+// holder's transient failure stands for its waiters rather than being retried
+// by each in turn. While the lease is held, the signals that end tokenrun wait:
+// between the response and the write, a rotated refresh token lives only in
+// this process's memory, so nothing else happens in between — the attempts go
+// to the audit trail after the write, and a failed write after a rotation is
+// retried once and then reported as exactly that.
 //
 // States: invalid_grant / expired_token / no refresh token → `invalid` (77,
 // and later launches fail fast without a request); transient failures are
 // retried with exponential backoff and jitter within a time budget, honouring
 // Retry-After; then the still-valid token is used with a warning, or the
-// record is marked `expired` (75).
+// record is marked `expired` (75). A credential bound to another issuer than
+// its profile names is refused before any request (IssuerBinding).
 
 /// Gets a usable access token for a profile, refreshing when needed.
 public struct Refresher: Sendable {
@@ -37,6 +44,14 @@ public struct Refresher: Sendable {
         self.transport = transport
     }
 
+    /// How long a launch waits for another process's refresh of the same credential:
+    /// the longest a refresh can hold its lease (its last attempt may start just
+    /// inside the retry budget and take the whole HTTP timeout), and a little for
+    /// starting the helper and writing the vault.
+    public var leaseWaitSeconds: Double {
+        TransportLimits(environment: environment).totalTimeout + retryBudgetSeconds + 3
+    }
+
     /// A credential whose access token satisfies `policy`, and how it was obtained.
     public func usableCredential(for profile: Profile, policy: RefreshPolicy) throws -> (Credential, RefreshOutcome, warnings: [String]) {
         guard let stored = try vault.credentialAsUnlocked(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
@@ -45,45 +60,117 @@ public struct Refresher: Sendable {
             guard stored.accessToken != nil else { throw TokenrunError.notLoggedIn(profile: profile.name) }
             return (stored, .fresh, [])
         }
+        try IssuerBinding.check(stored, profile: profile)
         if !policy.needsRefresh(stored, now: clock()) { return (stored, .fresh, []) }
+        return try refreshUnderLease(stored, profile: profile, policy: policy)
+    }
 
-        var warnings: [String] = []
-        var failure: TokenrunError?
-        var outcome = RefreshOutcome.fresh
-        var invalidated: String?
+    /// Takes the credential's lease and refreshes, or waits for the process that holds it.
+    func refreshUnderLease(_ stored: Credential, profile: Profile, policy: RefreshPolicy) throws -> (
+        Credential, RefreshOutcome, warnings: [String]
+    ) {
+        let leases = vault.storage.leases
+        let deadline = Double(monotonicMs()) / 1000 + leaseWaitSeconds
+        while true {
+            let left = max(0, deadline - Double(monotonicMs()) / 1000)
+            switch try leases.acquire(profile.name, waitingAtMost: left) {
+            case .held(let lease):
+                defer { lease.release() }
+                return try TerminationSignals.deferred { try refreshHoldingLease(stored, profile: profile, policy: policy) }
+            case .releasedByOther:
+                if let settled = try settledElsewhere(stored, profile: profile, policy: policy) { return settled }
+            case .timedOut(let holder):
+                if let settled = try settledElsewhere(stored, profile: profile, policy: policy) { return settled }
+                let current = try vault.credential(for: profile.name) ?? stored
+                if let expiresAt = current.expiresAt, current.accessToken != nil, expiresAt > clock() {
+                    let warning =
+                        "another tokenrun is still refreshing \(profile.name); using the current access token, valid for \(DurationParser.format(expiresAt - clock())) more"
+                    return (current, .staleButValid(reason: "another process is refreshing it"), [warning])
+                }
+                throw TokenrunError.refreshStillInProgress(profile: profile.name, holder: holder, waitedSeconds: Int(leaseWaitSeconds))
+            }
+        }
+    }
+
+    /// After another process let the lease go: its result, when it settles this
+    /// launch — a token that satisfies `policy`, or a failure it recorded (which
+    /// stands for every waiter rather than being retried by each) — else nil, and
+    /// this process takes the lease itself.
+    func settledElsewhere(_ stored: Credential, profile: Profile, policy: RefreshPolicy) throws -> (
+        Credential, RefreshOutcome, warnings: [String]
+    )? {
+        guard let current = try vault.credential(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
+        try Self.failFast(current, profile: profile)
+        try IssuerBinding.check(current, profile: profile)
+        if !policy.needsRefresh(current, now: clock()) { return (current, .refreshedElsewhere, []) }
+        guard current != stored, current.updatedAt >= stored.updatedAt, let failure = current.lastError else { return nil }
+        let now = clock()
+        if let expiresAt = current.expiresAt, current.accessToken != nil, expiresAt > now {
+            let warning =
+                "could not refresh \(profile.name): \(failure); using the current access token, valid for \(DurationParser.format(expiresAt - now)) more"
+            return (current, .staleButValid(reason: failure), [warning])
+        }
+        throw TokenrunError.providerUnavailable(profile: profile.name, reason: failure, attempts: 0)
+    }
+
+    /// Holding the lease: re-reads the record, refreshes when it still needs it, and
+    /// writes the result (the vault's write lock is taken only for that write).
+    func refreshHoldingLease(_ stored: Credential, profile: Profile, policy: RefreshPolicy) throws -> (
+        Credential, RefreshOutcome, warnings: [String]
+    ) {
+        guard let current = try vault.credential(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
+        try Self.failFast(current, profile: profile)
+        try IssuerBinding.check(current, profile: profile)
+        if !policy.needsRefresh(current, now: clock()) {
+            return (current, current == stored ? .fresh : .refreshedElsewhere, [])
+        }
         var attempts: [RefreshAttempt] = []
         // Audited after the vault write, even when it fails.
         defer { attempts.forEach(onAttempt) }
-        let result: Credential? = try vault.updateCredential(for: profile.name) { current in
-            guard let current else {
-                failure = .notLoggedIn(profile: profile.name)
-                return nil
-            }
-            if current.state == .invalid {
-                failure = Self.reconsent(current, profile: profile)
-                return nil
-            }
-            if !policy.needsRefresh(current, now: clock()) {
-                outcome = current == stored ? .fresh : .refreshedElsewhere
-                return current
-            }
-            let (updated, result, notes) = refreshLocked(current, profile: profile) { attempts.append($0) }
-            warnings = notes
-            switch result {
-            case .success(let o): outcome = o
-            case .failure(let error): failure = error
-            }
-            if updated.state == .invalid && current.state != .invalid {
-                invalidated = updated.lastError ?? "the refresh token was rejected"
-            }
-            return updated
-        }
+        var (updated, result, warnings) = refreshLocked(current, profile: profile) { attempts.append($0) }
+        if case .success = result { updated = IssuerBinding.bindingIfUnbound(updated, profile: profile) }
+        let rotated = updated.refreshToken != nil && updated.refreshToken != current.refreshToken
+        let written = try store(updated, over: current, profile: profile, rotated: rotated)
         attempts.forEach(onAttempt)
         attempts = []
-        if let invalidated { onInvalidated(profile, invalidated) }
-        if let failure { throw failure }
-        guard let credential = result else { throw TokenrunError.notLoggedIn(profile: profile.name) }
-        return (credential, outcome, warnings)
+        if updated.state == .invalid && current.state != .invalid {
+            onInvalidated(profile, updated.lastError ?? "the refresh token was rejected")
+        }
+        switch result {
+        case .failure(let error): throw error
+        case .success(let outcome):
+            if let note = Self.unmeetableMinTTL(written, policy: policy, profile: profile) { warnings.append(note) }
+            return (written, outcome, warnings)
+        }
+    }
+
+    /// Writes the refresh's result over `base`, unless something else (a login, an
+    /// import, a revoke) replaced the record meanwhile: that newer grant stands,
+    /// and this launch still uses the token it got. A failed write of a rotated
+    /// refresh token is tried once more, then reported as exactly that.
+    func store(_ updated: Credential, over base: Credential, profile: Profile, rotated: Bool) throws -> Credential {
+        if updated == base { return updated }
+        var tries = 0
+        while true {
+            do {
+                try vault.updateCredential(for: profile.name) { now in now == base ? updated : nil }
+                return updated
+            } catch {
+                tries += 1
+                guard rotated else { throw error }
+                if tries < 2 { continue }
+                let reason = (error as? TokenrunError)?.summary ?? "\(error)"
+                throw TokenrunError.rotatedTokenNotSaved(profile: profile.name, reason: reason)
+            }
+        }
+    }
+
+    /// A warning when `--min-ttl` asks for more life than the provider gives a token:
+    /// the launch refreshed once, and the policy will not refresh for it again.
+    static func unmeetableMinTTL(_ credential: Credential, policy: RefreshPolicy, profile: Profile) -> String? {
+        guard let minTTL = policy.minTTL, let lifetime = RefreshPolicy.issuedLifetime(credential), lifetime < minTTL else { return nil }
+        return
+            "the provider issues tokens of \(profile.name) for \(DurationParser.format(lifetime)), so --min-ttl \(DurationParser.format(minTTL)) can never be met; using the new token"
     }
 
     /// Throws at once, without any request, for a credential already known dead.
@@ -245,18 +332,9 @@ public struct Refresher: Sendable {
         return ClientCredentials(clientID: clientID, secret: secret, method: method)
     }
 
-    static func sleepSeconds(_ seconds: Double) {
-        guard seconds > 0 else { return }
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
+    static func sleepSeconds(_ seconds: Double) { Monotonic.sleep(seconds) }
 
-    public static func monotonicMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
+    public static func monotonicMilliseconds() -> Int64 { Monotonic.milliseconds() }
 }
 
 #if canImport(Glibc)

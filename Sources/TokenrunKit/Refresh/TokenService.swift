@@ -88,12 +88,13 @@ public struct TokenService: Sendable {
             return result
         }
 
-        /// A usable credential for one profile; signals that would end tokenrun wait until the vault is written.
+        /// A usable credential for one profile; while it refreshes, signals that would end
+        /// tokenrun wait until the vault is written (Refresher).
         public func usable(_ profile: Profile, minTTL: Int64?) throws -> (Credential, RefreshOutcome, [String]) {
             let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
             // Network helpers are reaped once the tokens they brought are in the vault.
             defer { HelperProcessTransport.reapAnswered() }
-            return try ChildProcess.withTerminationDeferred { try refresher.usableCredential(for: profile, policy: policy) }
+            return try refresher.usableCredential(for: profile, policy: policy)
         }
     }
 

@@ -199,6 +199,20 @@ public final class FileLock {
         }
     }
 
+    private init(fd: Int32) { self.fd = fd }
+
+    /// The exclusive lock if no one holds either lock on `path` now; nil otherwise (never waits).
+    public static func ifFree(path: String) -> FileLock? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 { return nil }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            close(fd)
+            return nil
+        }
+        return FileLock(fd: fd)
+    }
+
     /// Releases the lock now rather than at deinit.
     public func unlock() {
         if fd >= 0 {

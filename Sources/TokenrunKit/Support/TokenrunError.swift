@@ -72,6 +72,12 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case noRefreshToken(profile: String, fix: String)
     /// The remote revocation failed; the local record was deleted anyway.
     case revocationFailed(profile: String, reason: String, transient: Bool)
+    /// The profile names another token endpoint or client than the one the grant was issued for.
+    case issuerMismatch(profile: String, boundEndpoint: String, boundClientID: String?, endpoint: String?, clientID: String?)
+    /// Another process kept refreshing this credential for longer than a refresh may take.
+    case refreshStillInProgress(profile: String, holder: String?, waitedSeconds: Int)
+    /// The provider rotated the refresh token and the vault write of the new one failed.
+    case rotatedTokenNotSaved(profile: String, reason: String)
 
     // Launching
     case commandNotFound(String)
@@ -85,7 +91,7 @@ extension TokenrunError {
         switch self {
         case .usage, .invalidCredentialInput: .usage
         case .notLoggedIn, .refreshTokenDead, .loginFailed: .reconsentNeeded
-        case .providerUnavailable: .temporaryFailure
+        case .providerUnavailable, .refreshStillInProgress: .temporaryFailure
         case .revocationFailed(_, _, let transient): transient ? .temporaryFailure : .configuration
         default: .configuration
         }
@@ -160,7 +166,8 @@ extension TokenrunError {
             return "the refresh token of \"\(profile)\" is dead: \(reason); retrying will not help"
         case .providerUnavailable(let profile, let reason, let attempts):
             return
-                "cannot refresh \"\(profile)\" now and its access token has expired: \(reason) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+                "cannot refresh \"\(profile)\" now and its access token has expired: \(reason)"
+                + (attempts > 0 ? " (\(attempts) attempt\(attempts == 1 ? "" : "s"))" : " (another tokenrun's refresh just failed)")
         case .clientRejected(let profile, let clientID, let detail):
             return
                 "the provider rejected client \"\(clientID)\" of profile \"\(profile)\" (invalid_client)\(detail.map { ": \($0)" } ?? ""); the client id or secret is wrong or was rotated"
@@ -174,6 +181,17 @@ extension TokenrunError {
             return "the login for \(profile) returned no refresh token, so the credential could not be kept fresh; nothing was stored"
         case .revocationFailed(let profile, let reason, _):
             return "the local credential for \(profile) was deleted, but remote revocation failed: \(reason)"
+        case .issuerMismatch(let profile, let boundEndpoint, let boundClientID, let endpoint, let clientID):
+            let bound = "\(boundEndpoint)" + (boundClientID.map { " (client \(MessageText.quoted($0)))" } ?? "")
+            let named = (endpoint ?? "no token endpoint") + (clientID.map { " (client \(MessageText.quoted($0)))" } ?? "")
+            return
+                "the credential of \"\(profile)\" was issued by \(bound), but the profile now names \(named); its refresh token was not sent"
+        case .refreshStillInProgress(let profile, let holder, let waited):
+            return
+                "another tokenrun\(holder.map { " (process \($0))" } ?? "") has been refreshing \"\(profile)\" for over \(waited) s, and its access token has expired"
+        case .rotatedTokenNotSaved(let profile, let reason):
+            return
+                "the provider rotated the refresh token of \"\(profile)\", and the new one could not be saved (\(reason)); the vault still holds the old one, which the provider may no longer accept"
         case .commandNotFound(let name):
             return "\(name): command not found"
         case .commandNotExecutable(let name, let reason):
@@ -269,6 +287,18 @@ extension TokenrunError {
         case .revocationFailed:
             return [
                 "the grant may still be valid at the provider: withdraw it in the provider's account settings (connected apps), or retry later: tokenrun login, then tokenrun revoke"
+            ]
+        case .issuerMismatch(let profile, _, _, _, _):
+            return [
+                "if the profile is not what you expect, check where it was loaded from: tokenrun profiles show \(profile)",
+                "if the change is intended, log in to the new endpoint: tokenrun login -p \(profile)",
+            ]
+        case .refreshStillInProgress:
+            return ["this is temporary: retry later (exit status 75)"]
+        case .rotatedTokenNotSaved(let profile, _):
+            return [
+                "fix what stops the vault from being written, then try: tokenrun get -p \(profile) --field status",
+                "if the provider refuses the old refresh token: tokenrun login -p \(profile)",
             ]
         case .commandNotFound:
             return ["check the command's name and PATH"]

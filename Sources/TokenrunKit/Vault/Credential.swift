@@ -68,6 +68,11 @@ public struct Credential: Sendable, Equatable, Codable {
     public var grantedAt: Int64?
     /// When the token endpoint last answered a refresh successfully, in seconds since 1970.
     public var refreshedAt: Int64?
+    /// The token endpoint this grant was issued by: its refresh token is sent nowhere else.
+    /// Nil in records written before credentials were bound; set at their next refresh.
+    public var tokenEndpoint: String?
+    /// The client id the grant was issued to, bound like `tokenEndpoint`.
+    public var clientID: String?
 
     public init(
         profile: String, refreshToken: SecretString? = nil, accessToken: SecretString? = nil,
@@ -107,11 +112,23 @@ public struct Credential: Sendable, Equatable, Codable {
         case requestedScopes = "requested_scopes"
         case grantedAt = "granted_at"
         case refreshedAt = "refreshed_at"
+        case tokenEndpoint = "token_endpoint"
+        case clientID = "client_id"
     }
 }
 
-/// Short fingerprints of secret values, safe to show.
 extension Credential {
+    /// The issuer this credential is bound to, when it is bound.
+    public var issuer: CredentialIssuer? {
+        tokenEndpoint.map { CredentialIssuer(tokenEndpoint: $0, clientID: clientID) }
+    }
+
+    /// Binds the credential to `issuer`: its refresh token will go only there.
+    public mutating func bind(to issuer: CredentialIssuer) {
+        tokenEndpoint = issuer.tokenEndpoint
+        clientID = issuer.clientID
+    }
+
     /// Reads a credential as `UnlockedVault.encode` writes it (the Codable keys),
     /// without JSONDecoder: this runs on every warm launch.
     init(json value: JSONValue) throws(JSONReadError) {
@@ -135,9 +152,23 @@ extension Credential {
         requestedScopes = try object.optionalStrings("requested_scopes")
         grantedAt = try object.optionalInt64("granted_at")
         refreshedAt = try object.optionalInt64("refreshed_at")
+        tokenEndpoint = try object.optionalString("token_endpoint")
+        clientID = try object.optionalString("client_id")
     }
 }
 
+/// The token endpoint and client id a grant was issued for.
+public struct CredentialIssuer: Sendable, Equatable {
+    public var tokenEndpoint: String
+    public var clientID: String?
+
+    public init(tokenEndpoint: String, clientID: String?) {
+        self.tokenEndpoint = tokenEndpoint
+        self.clientID = clientID
+    }
+}
+
+/// Short fingerprints of secret values, safe to show.
 public enum Fingerprint {
     public static func of(_ bytes: [UInt8]) -> String {
         KeyedHash.unkeyed(bytes, length: 16).prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()

@@ -69,13 +69,18 @@ public enum CredentialImport {
     /// Stores `input` for `profile`, keeping a client secret already in the vault unless a new one is given.
     /// Returns whether a credential was replaced.
     @discardableResult
-    public static func store(_ input: Input, profile: String, in vault: UnlockedVault, now: Int64) throws -> Bool {
+    /// The credential is bound to `issuer`, the token endpoint and client the profile names:
+    /// its refresh token will be sent nowhere else.
+    public static func store(_ input: Input, profile: String, issuer: CredentialIssuer?, in vault: UnlockedVault, now: Int64) throws
+        -> Bool
+    {
         let existing = try vault.credential(for: profile)
         var credential = Credential(
             profile: profile, refreshToken: input.refreshToken,
             clientSecret: input.clientSecret ?? existing?.clientSecret, state: .connected, updatedAt: now)
         credential.obtainedBy = "import"
         credential.grantedAt = now
+        if let issuer { credential.bind(to: issuer) }
         try vault.store(credential)
         return existing != nil
     }
@@ -138,17 +143,22 @@ public enum CredentialImport {
         return items
     }
 
-    /// Stores every item in one vault write; returns the profiles whose credential was replaced.
-    public static func storeAll(_ items: [BatchItem], in vault: UnlockedVault, now: Int64) throws -> Set<String> {
+    /// Stores every item in one vault write, each bound to `issuers[profile]`;
+    /// returns the profiles whose credential was replaced.
+    public static func storeAll(_ items: [BatchItem], issuers: [String: CredentialIssuer], in vault: UnlockedVault, now: Int64) throws
+        -> Set<String>
+    {
         var changes: [String: @Sendable (Credential?) -> Credential] = [:]
         for item in items {
             let input = item.input
+            let issuer = issuers[item.profile]
             changes[item.profile] = { existing in
                 var credential = Credential(
                     profile: item.profile, refreshToken: input.refreshToken,
                     clientSecret: input.clientSecret ?? existing?.clientSecret, state: .connected, updatedAt: now)
                 credential.obtainedBy = "import"
                 credential.grantedAt = now
+                if let issuer { credential.bind(to: issuer) }
                 return credential
             }
         }

@@ -1,13 +1,17 @@
-// The local-file vault backend. Reads take a shared flock on `vault.lock`
-// beside the vault, writes an exclusive one; writes replace the file
-// atomically (temporary file, fsync, rename, fsync the directory). The vault
-// file is never opened through a symbolic link, and a file other users can
-// read, or that belongs to someone else, is refused before it is read.
+// The local-file vault backend. Writes take an exclusive flock on `vault.lock`
+// beside the vault for the read–verify–write of the file alone (never across
+// a network call: a refresh holds its credential's refresh lease instead,
+// FileRefreshLeases) and replace the file atomically (temporary file, fsync,
+// rename, fsync the directory). Reads take no lock: the rename makes every
+// open see one whole file, old or new, and every record carries its MAC. The
+// vault file is never opened through a symbolic link, and a file other users
+// can read, or that belongs to someone else, is refused before it is read.
 //
 // The temporary file has one fixed name, `vault.tmp`: only the holder of the
-// exclusive lock writes it, so whoever holds either lock and finds it knows
-// its writer died before the rename (SIGKILL, power loss) and removes it —
-// every read and write does, so none survives the next launch.
+// exclusive lock writes it, so whoever holds that lock and finds it knows its
+// writer died before the rename (SIGKILL, power loss) and removes it — every
+// write does, and a read that finds one takes the lock if it is free and
+// removes it, so none survives the next launch.
 
 #if canImport(Glibc)
     import Glibc
@@ -23,6 +27,8 @@ public struct FileVaultStorage: VaultStorage {
     public var lockPath: String { path + ".lock" }
     /// The temporary file of a write, beside the vault.
     public var temporaryPath: String { path + ".tmp" }
+    /// The credentials' refresh leases: lock files in `vault.leases/` beside the vault.
+    public var leases: any RefreshLeases { FileRefreshLeases(directory: path + ".leases") }
 
     /// Vault files above this size are refused as damaged rather than read.
     public static let sizeLimit = 256 << 20
@@ -31,20 +37,16 @@ public struct FileVaultStorage: VaultStorage {
 
     public func load() throws -> [UInt8]? {
         guard FileSystem.exists(path.directoryName) else { return nil }
-        let lock = try lockFile(.shared)
-        defer { lock.unlock() }
-        // No writer is between its temporary file and the rename while we hold a lock.
-        FileSystem.removeFile(temporaryPath)
+        sweepDeadWrite()
         return try readChecked()
     }
 
-    /// Reads under the shared lock with pread, so a launch that needs one record
-    /// of a large vault reads only the pages it looks at.
+    /// Reads with pread from one open file (a later rename does not change what
+    /// it reads), so a launch that needs one record of a large vault reads only
+    /// the pages it looks at.
     public func withReader<T>(_ body: ((any VaultReader)?) throws -> T) throws -> T {
         guard FileSystem.exists(path.directoryName) else { return try body(nil) }
-        let lock = try lockFile(.shared)
-        defer { lock.unlock() }
-        FileSystem.removeFile(temporaryPath)
+        sweepDeadWrite()
         try SecretFilePolicy.check(path, what: "the vault")
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 {
@@ -113,6 +115,14 @@ public struct FileVaultStorage: VaultStorage {
         for entry in FileSystem.listDirectory(path.directoryName) where entry == name || entry.hasPrefix(name + "-") {
             FileSystem.removeFile(Paths.join(path.directoryName, entry))
         }
+    }
+
+    /// A `vault.tmp` with no writer holding the lock is the remains of a write that
+    /// died before its rename: removed when the lock is free, left to its writer when not.
+    private func sweepDeadWrite() {
+        guard FileSystem.exists(temporaryPath), let lock = FileLock.ifFree(path: lockPath) else { return }
+        defer { lock.unlock() }
+        removeStrayTemporaries()
     }
 
     private func lockFile(_ mode: FileLock.Mode) throws -> FileLock {

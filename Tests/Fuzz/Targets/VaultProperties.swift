@@ -21,6 +21,8 @@ final class MemoryVaultStorage: VaultStorage, @unchecked Sendable {
     var bytes: [UInt8]?
     private(set) var writes = 0
     let location = "/fuzz/data/tokenrun/vault"
+    /// The properties never refresh, so no lease is ever taken.
+    var leases: any RefreshLeases { FileRefreshLeases(directory: "/nonexistent/fuzz/vault.leases") }
 
     init(_ bytes: [UInt8]?) { self.bytes = bytes }
 

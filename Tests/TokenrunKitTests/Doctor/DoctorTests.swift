@@ -84,7 +84,8 @@ struct DoctorTests {
         #expect(
             checks.map(\.name) == [
                 "vault.present", "vault.readable", "vault.permissions", "key.source", "key.permissions", "profiles.valid",
-                "profile.acme.quirks", "credential.acme.state", "credential.acme.expiry", "credential.acme.scopes",
+                "profile.acme.quirks", "credential.acme.state", "credential.acme.issuer", "credential.acme.expiry",
+                "credential.acme.scopes",
                 "credential.acme.refresh_token", "endpoint.acme.reachable", "endpoint.acme.clock", "files.leftovers",
             ])
         for check in checks {
