@@ -232,6 +232,20 @@ enum ProfileMerger {
                         message: "[[file]] \(file.pathEnv) uses {{refresh_token}}, which this profile does not expose", hint: hint))
             }
         }
+        // Two files of one name would collide in the launch's private directory ("File exists").
+        var fileNamed: [String: Int] = [:]
+        for (index, fileName) in profile.fileNames.enumerated() {
+            if let first = fileNamed[fileName] {
+                let named = profile.files[index].name != nil ? "file.name" : "the default name"
+                throw TokenrunError.profileInvalid(
+                    ProfileDiagnostic(
+                        file: fileOrigins[index].file, line: fileOrigins[index].line,
+                        message:
+                            "[[file]] \(profile.files[index].pathEnv) would be written as \(MessageText.quoted(fileName)) (\(named)), the name of the [[file]] on line \(fileOrigins[first].line); give each its own file.name"
+                    ))
+            }
+            fileNamed[fileName] = index
+        }
         for (index, file) in profile.files.enumerated() where profile.env.contains(where: { $0.name == file.pathEnv }) {
             throw TokenrunError.profileInvalid(
                 ProfileDiagnostic(
