@@ -13,6 +13,7 @@ struct CommandContext {
         paths = Paths(environment: environment)
         keys = KeyEnvironment(variables: environment, prompt: Terminal.passphrasePrompt())
         profiles = ProfileStore(environment: environment)
+        for warning in profiles.warnings { Diagnostics.warning(warning) }
         vault = SealedVault(storage: FileVaultStorage(path: paths.vault))
     }
 

@@ -36,6 +36,10 @@ struct DoctorCommand: ParsableCommand {
     @Flag(help: "Skip the checks that contact the provider.")
     var offline = false
 
+    func validate() throws {
+        try RepeatedProfiles.check(profile)
+    }
+
     func run() throws {
         var failed = false
         try Diagnostics.run {

@@ -20,7 +20,8 @@ enum FastPath {
             rest = rest.dropFirst()
             switch word {
             case "--":
-                guard !profiles.isEmpty, !rest.isEmpty else { return nil }
+                // A profile named twice is a usage error, which ArgumentParser's validate() reports.
+                guard !profiles.isEmpty, !rest.isEmpty, RepeatedProfiles.duplicate(in: profiles) == nil else { return nil }
                 return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, command: Array(rest)) }
             case "-p", "--profile":
                 guard let name = rest.first, !name.hasPrefix("-") else { return nil }

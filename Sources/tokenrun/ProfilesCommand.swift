@@ -9,6 +9,11 @@ struct ProfilesCommand: ParsableCommand {
             Profiles are looked up in each directory of TOKENRUN_PROFILE_PATH, then \
             $XDG_CONFIG_HOME/tokenrun/profiles/NAME.toml, then the built-ins (google, \
             gmail, microsoft, outlook, github, generic).
+
+            As ssh trusts its config: relative TOKENRUN_PROFILE_PATH entries are not \
+            searched (a warning names them), and a profile file or its directory that \
+            is writable by group or others, or owned by anyone but you or root, is \
+            refused (exit 78) with the chmod that fixes it.
             """,
         subcommands: [ProfilesList.self, ProfilesShow.self, ProfilesValidate.self]
     )

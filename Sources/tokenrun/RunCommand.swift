@@ -47,6 +47,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         guard !profile.isEmpty else { throw ValidationError("name at least one profile: tokenrun -p NAME -- COMMAND") }
         guard !command.isEmpty else { throw ValidationError("give the command to run after --: tokenrun -p \(profile[0]) -- COMMAND") }
+        try RepeatedProfiles.check(profile)
     }
 
     func run() throws {

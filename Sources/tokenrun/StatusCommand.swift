@@ -20,6 +20,10 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    func validate() throws {
+        try RepeatedProfiles.check(profile)
+    }
+
     func run() throws {
         try Diagnostics.run {
             let context = CommandContext()

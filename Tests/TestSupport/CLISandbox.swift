@@ -52,7 +52,7 @@ public final class CLISandbox: Sendable {
 
     public func write(_ relative: String, _ text: String, mode: mode_t = 0o600) {
         let path = root + "/" + relative
-        _ = system("mkdir -p '\(String(path[..<path.lastIndex(of: "/")!]))'")
+        Self.makeDirectories(String(path[..<path.lastIndex(of: "/")!]))
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         precondition(fd >= 0)
         _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
@@ -62,7 +62,7 @@ public final class CLISandbox: Sendable {
 
     /// Writes `bytes` (which may hold NUL or invalid UTF-8) to `path`, replacing it.
     public func write(path: String, bytes: [UInt8], mode: mode_t = 0o600) {
-        _ = system("mkdir -p '\(String(path[..<path.lastIndex(of: "/")!]))'")
+        Self.makeDirectories(String(path[..<path.lastIndex(of: "/")!]))
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         precondition(fd >= 0, "cannot write \(path)")
         var offset = 0
@@ -73,6 +73,15 @@ public final class CLISandbox: Sendable {
         }
         close(fd)
         chmod(path, mode)
+    }
+
+    /// Creates `path` and its missing parents with mode 0700 whatever the umask: tokenrun
+    /// refuses a profile in a directory that others can write, as ssh does.
+    public static func makeDirectories(_ path: String) {
+        var st = stat()
+        if path.isEmpty || stat(path, &st) == 0 { return }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex { makeDirectories(String(path[..<slash])) }
+        if mkdir(path, 0o700) == 0 { chmod(path, 0o700) }
     }
 
     public func writeProfile(_ name: String, _ text: String) {

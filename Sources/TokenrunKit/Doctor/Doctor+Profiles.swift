@@ -1,12 +1,21 @@
-// Profile checks: profiles.valid (every profile file of the user's loads) and
-// profile.NAME.quirks (settings that stop a known provider from issuing
-// refresh tokens).
+// Profile checks: profiles.path (a relative TOKENRUN_PROFILE_PATH entry, which
+// is not searched), profiles.valid (every profile file of the user's loads and
+// is trusted) and profile.NAME.quirks (settings that stop a known provider from
+// issuing refresh tokens); config.valid (config.toml, when there is one, loads
+// and is trusted: a refused one means its on_reauth_required hook never runs).
 
 extension Doctor {
     /// One profiles.valid fail per file that does not load, or one pass.
     func profileFileChecks() -> [DoctorCheck] {
         let files = profiles.allCandidates().filter { !$0.isBuiltin }
         var checks: [DoctorCheck] = []
+        for entry in profiles.skippedEntries {
+            checks.append(
+                .warn(
+                    "profiles.path", ProfileStore.skippedWarning(entry),
+                    fix: "export TOKENRUN_PROFILE_PATH with absolute directories only, e.g. \"$PWD/\(MessageText.cleaned(entry))\""))
+        }
+        let before = checks.count
         for candidate in files {
             do {
                 _ = try profiles.resolve(candidate)
@@ -27,7 +36,7 @@ extension Doctor {
                         fix: "tokenrun profiles validate \(TokenrunError.shellQuoted(candidate.file))"))
             }
         }
-        if checks.isEmpty {
+        if checks.count == before {
             let where_ = profiles.searchDirectories.joined(separator: ", ")
             checks.append(
                 .pass(
@@ -37,6 +46,23 @@ extension Doctor {
                         : files.count == 1 ? "1 profile file, valid" : "\(files.count) profile files, all valid"))
         }
         return checks
+    }
+
+    /// config.valid, when config.toml exists: it loads and no other user could have written it.
+    func globalConfigCheck() -> DoctorCheck? {
+        let path = paths.globalConfig
+        guard FileSystem.exists(path) else { return nil }
+        do {
+            _ = try GlobalConfig.load(path: path)
+            return .pass("config.valid", "\(path) is valid")
+        } catch let error as TokenrunError {
+            var message = error.summary
+            if !message.contains(path) { message = "\(path): \(message)" }
+            if case .untrustedFile = error { message += " (its on_reauth_required hook does not run)" }
+            return .fail("config.valid", message, fix: error.fixHint)
+        } catch {
+            return .fail("config.valid", "\(path): \(error)", fix: "check \(path)")
+        }
     }
 
     /// profile.NAME.quirks: provider-specific settings that stop refresh tokens from being issued.

@@ -40,6 +40,7 @@ public struct Doctor: Sendable {
         let vault = inspectVault()
         var checks = vault.checks
         checks += profileFileChecks()
+        if let config = globalConfigCheck() { checks.append(config) }
 
         let stored = vault.storedProfiles
         let credentialNames = requested.isEmpty ? stored : requested

@@ -23,9 +23,8 @@ public struct RenderedFile: Sendable {
 
     /// The files of `profile`, named as the child will see them.
     public static func files(of profile: Profile) -> [RenderedFile] {
-        profile.files.enumerated().map { index, file in
-            let name = file.name ?? (profile.files.count == 1 ? "\(profile.name).token" : "\(profile.name)-\(index + 1).token")
-            return RenderedFile(name: name, pathEnv: file.pathEnv, template: file.template)
+        zip(profile.files, profile.fileNames).map { file, name in
+            RenderedFile(name: name, pathEnv: file.pathEnv, template: file.template)
         }
     }
 }

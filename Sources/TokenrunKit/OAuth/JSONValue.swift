@@ -4,6 +4,8 @@ import FoundationEssentials
 public enum JSONValue: Sendable, Equatable, Decodable {
     case string(String)
     case number(Double)
+    /// An integer literal that fits Int64, kept exact (JSONReader only; a Double holds 2^53 at most).
+    case integer(Int64)
     case bool(Bool)
     case null
     case array([JSONValue])
@@ -35,7 +37,7 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     public var typeName: String {
         switch self {
         case .string: "a string"
-        case .number: "a number"
+        case .number, .integer: "a number"
         case .bool: "a boolean"
         case .null: "null"
         case .array: "an array"

@@ -1,7 +1,8 @@
 // The optional global configuration, $XDG_CONFIG_HOME/tokenrun/config.toml:
 // settings that apply to every profile unless the profile sets its own. Read
 // only when needed (never on the warm path). Unknown keys are errors, as in
-// profiles.
+// profiles. It names a command to run, so it is trusted as a profile is: a file
+// or directory that another user could write is refused (TrustedFile).
 
 /// Settings for all profiles.
 public struct GlobalConfig: Sendable, Equatable {
@@ -16,11 +17,11 @@ public struct GlobalConfig: Sendable, Equatable {
     public static func load(path: String) throws -> GlobalConfig {
         let bytes: [UInt8]
         do {
-            guard let read = try FileSystem.readFile(path, limit: ProfileParser.sizeLimit, followSymlinks: true) else {
+            guard let read = try TrustedFile.read(path, limit: ProfileParser.sizeLimit, what: "the configuration file") else {
                 return GlobalConfig()
             }
             bytes = read
-        } catch {
+        } catch let error as SystemCallError {
             throw TokenrunError.fileSystem(error, what: "the configuration file")
         }
         return try parse(bytes: bytes, file: path)

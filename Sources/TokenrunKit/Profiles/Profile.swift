@@ -92,6 +92,13 @@ public struct Profile: Sendable, Equatable {
 }
 
 extension Profile {
+    /// The name each [[file]] gets in the launch's private directory, in order.
+    public var fileNames: [String] {
+        files.enumerated().map { index, file in
+            file.name ?? (files.count == 1 ? "\(name).token" : "\(name)-\(index + 1).token")
+        }
+    }
+
     /// The grant a login uses: the profile's choice, else what its endpoints allow.
     public var grantType: GrantType {
         if let chosen = oauth.grantType { return chosen }

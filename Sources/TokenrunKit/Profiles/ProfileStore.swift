@@ -4,6 +4,13 @@
 // same order, except that a profile extending its own name continues the
 // search below itself — so a user's gmail.toml can say `extends = "gmail"` to
 // add a client id to the built-in. Cycles are errors.
+//
+// Trust (as ssh trusts its config): a relative TOKENRUN_PROFILE_PATH entry is
+// never searched — it would make the current directory, say a cloned
+// repository, choose where a refresh token is sent — and is reported in
+// `warnings` for the executable to print. A profile file, or its directory,
+// that another user could write is refused (TrustedFile), along the whole
+// `extends` chain. Built-ins are part of the binary and need no check.
 
 /// One place a profile of a given name was found.
 public struct ProfileCandidate: Sendable, Equatable {
@@ -21,12 +28,24 @@ public struct ProfileCandidate: Sendable, Equatable {
 public struct ProfileStore: Sendable {
     public let searchDirectories: [String]
     public let builtins: [String: String]
+    /// What the executable should print as warnings: the TOKENRUN_PROFILE_PATH entries skipped.
+    public let warnings: [String]
+    /// The relative TOKENRUN_PROFILE_PATH entries, which are not searched.
+    public let skippedEntries: [String]
 
     public init(environment: [String: String], builtins: [String: String] = BuiltinProfiles.all) {
-        var directories = (environment["TOKENRUN_PROFILE_PATH"] ?? "").split(separator: ":").map(String.init)
+        let entries = (environment["TOKENRUN_PROFILE_PATH"] ?? "").split(separator: ":").map(String.init)
+        var directories = entries.filter { $0.hasPrefix("/") }
+        skippedEntries = entries.filter { !$0.hasPrefix("/") }
+        warnings = skippedEntries.map(Self.skippedWarning)
         directories.append(Paths(environment: environment).userProfiles)
         searchDirectories = directories
         self.builtins = builtins
+    }
+
+    /// The warning for a relative TOKENRUN_PROFILE_PATH entry.
+    public static func skippedWarning(_ entry: String) -> String {
+        "TOKENRUN_PROFILE_PATH entry \(MessageText.quoted(entry)) is relative, so it is not searched (a relative entry would let the current directory choose a profile); give its absolute path"
     }
 
     /// Where to look, for messages.
@@ -130,7 +149,7 @@ public struct ProfileStore: Sendable {
             bytes = Array((builtins[candidate.name] ?? "").utf8)
         } else {
             do {
-                guard let read = try FileSystem.readFile(candidate.file, limit: ProfileParser.sizeLimit, followSymlinks: true) else {
+                guard let read = try TrustedFile.read(candidate.file, limit: ProfileParser.sizeLimit, what: "the profile") else {
                     throw TokenrunError.profileNotFound(name: candidate.name, searched: [candidate.file])
                 }
                 bytes = read
@@ -212,6 +231,20 @@ enum ProfileMerger {
                         file: fileOrigins[index].file, line: fileOrigins[index].line,
                         message: "[[file]] \(file.pathEnv) uses {{refresh_token}}, which this profile does not expose", hint: hint))
             }
+        }
+        // Two files of one name would collide in the launch's private directory ("File exists").
+        var fileNamed: [String: Int] = [:]
+        for (index, fileName) in profile.fileNames.enumerated() {
+            if let first = fileNamed[fileName] {
+                let named = profile.files[index].name != nil ? "file.name" : "the default name"
+                throw TokenrunError.profileInvalid(
+                    ProfileDiagnostic(
+                        file: fileOrigins[index].file, line: fileOrigins[index].line,
+                        message:
+                            "[[file]] \(profile.files[index].pathEnv) would be written as \(MessageText.quoted(fileName)) (\(named)), the name of the [[file]] on line \(fileOrigins[first].line); give each its own file.name"
+                    ))
+            }
+            fileNamed[fileName] = index
         }
         for (index, file) in profile.files.enumerated() where profile.env.contains(where: { $0.name == file.pathEnv }) {
             throw TokenrunError.profileInvalid(

@@ -62,6 +62,11 @@ public enum FileSystem {
             throw lastError("open", path)
         }
         defer { close(fd) }
+        return try readAll(fd, path: path, limit: limit)
+    }
+
+    /// Reads what is left of an open file; more than `limit` bytes is refused with EFBIG.
+    static func readAll(_ fd: Int32, path: String, limit: Int) throws(SystemCallError) -> [UInt8] {
         // Read straight into a buffer of the file's size (one byte more, to see it grow): no
         // 64 KiB scratch buffer to zero (page faults on every launch), and no second copy
         // of a key file's bytes left behind in freed memory.

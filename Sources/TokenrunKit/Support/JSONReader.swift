@@ -3,7 +3,9 @@
 // metadata and scans every protocol conformance in the binary on first use,
 // which measured as a third of a warm launch's instructions; this reads the
 // same documents with a byte loop. Duplicate object keys are refused, and
-// nesting is limited, so a hostile file cannot exhaust the stack.
+// nesting is limited, so a hostile file cannot exhaust the stack. An integer
+// literal that fits Int64 reads as `.integer`, exactly: a timestamp above 2^53
+// must not come back rounded, nor make its record unreadable.
 
 /// Why a document is not JSON; `offset` is where the reader stopped.
 public struct JSONReadError: Error, Sendable, Equatable {
@@ -66,7 +68,7 @@ public enum JSONReader {
             case UInt8(ascii: "t"): return try expect("true", .bool(true))
             case UInt8(ascii: "f"): return try expect("false", .bool(false))
             case UInt8(ascii: "n"): return try expect("null", .null)
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
             default: throw error("unexpected character")
             }
         }
@@ -191,17 +193,24 @@ public enum JSONReader {
             }
         }
 
-        mutating func number() throws(JSONReadError) -> Double {
+        mutating func number() throws(JSONReadError) -> JSONValue {
             let start = position
-            if current == UInt8(ascii: "-") { position += 1 }
+            let negative = current == UInt8(ascii: "-")
+            if negative { position += 1 }
             func digits(_ cursor: inout Cursor) -> Int {
                 let from = cursor.position
                 while let byte = cursor.current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { cursor.position += 1 }
                 return cursor.position - from
             }
             let leadingZero = current == UInt8(ascii: "0")
+            let integerStart = position
             let integerDigits = digits(&self)
             guard integerDigits > 0, !(leadingZero && integerDigits > 1) else { throw error("malformed number") }
+            if current != UInt8(ascii: "."), current != UInt8(ascii: "e"), current != UInt8(ascii: "E"),
+                let exact = Self.integer(UnsafeBufferPointer(rebasing: bytes[integerStart..<position]), negative: negative)
+            {
+                return .integer(exact)
+            }
             if current == UInt8(ascii: ".") {
                 position += 1
                 guard digits(&self) > 0 else { throw error("malformed number") }
@@ -213,6 +222,20 @@ public enum JSONReader {
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
             guard let value = Double(text), value.isFinite else { throw error("number out of range") }
+            return .number(value)
+        }
+
+        /// The decimal `digits` as an Int64 (negated first, so Int64.min fits); nil when out of range.
+        static func integer(_ digits: UnsafeBufferPointer<UInt8>, negative: Bool) -> Int64? {
+            var value: Int64 = 0
+            for byte in digits {
+                let digit = Int64(byte - UInt8(ascii: "0"))
+                let (times, overflowed) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflowedAgain) =
+                    negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+                if overflowed || overflowedAgain { return nil }
+                value = next
+            }
             return value
         }
     }
@@ -231,8 +254,9 @@ extension JSONValue {
         return nil
     }
 
-    /// A number that is a whole Int64 exactly; nil for anything else.
+    /// An integer, or a number that is a whole Int64 exactly; nil for anything else.
     public var int64Value: Int64? {
+        if case .integer(let exact) = self { return exact }
         guard case .number(let number) = self, number == number.rounded(.towardZero),
             number >= -9_007_199_254_740_992, number <= 9_007_199_254_740_992
         else { return nil }

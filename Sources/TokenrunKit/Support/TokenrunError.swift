@@ -33,6 +33,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case profileNotFound(name: String, searched: [String])
     case profileInvalid(ProfileDiagnostic)
     case profileCycle([String])
+    /// A profile or config.toml (or its directory) that another user could have written.
+    case untrustedFile(file: String, what: String, TrustedFile.Refusal)
 
     // Vault and keys
     case vaultNotFound(path: String)
@@ -117,6 +119,16 @@ extension TokenrunError {
             return diagnostic.description
         case .profileCycle(let chain):
             return "profiles extend each other in a cycle: \(chain.joined(separator: " -> "))"
+        case .untrustedFile(let file, let what, let refusal):
+            let problem =
+                refusal.mode & 0o022 != 0
+                ? "is writable by other users" : "belongs to another user (uid \(refusal.owner)), neither you nor root"
+            let facts = "mode \(Self.octal(refusal.mode)), owner uid \(refusal.owner)"
+            if refusal.isDirectory {
+                return
+                    "\(what) \(file) is in the directory \(refusal.path), which \(problem) (\(facts)); refusing to use it, as ssh refuses such a config"
+            }
+            return "\(what) \(file) \(problem) (\(facts)); refusing to use it, as ssh refuses such a config"
         case .vaultNotFound(let path):
             return "no vault at \(path)"
         case .auditUnverifiable(let vault):
@@ -217,6 +229,13 @@ extension TokenrunError {
             return ["fix \(place)\(diagnostic.file), then check it: tokenrun profiles validate \(Self.shellQuoted(diagnostic.file))"]
         case .profileCycle:
             return ["remove one of the `extends` lines in that chain"]
+        case .untrustedFile(_, _, let refusal):
+            var hints: [String] = []
+            if refusal.mode & 0o022 != 0 { hints.append("chmod go-w \(Self.shellQuoted(refusal.path))") }
+            if refusal.owner != FileSystem.currentUserID && refusal.owner != 0 {
+                hints.append("sudo chown \"$(id -un)\" \(Self.shellQuoted(refusal.path))")
+            }
+            return hints
         case .vaultNotFound:
             return ["tokenrun vault init"]
         case .auditUnverifiable:

@@ -82,7 +82,7 @@ extension SealedVault {
     /// The header's secret key from the keyring, unchecked against the file (the caller
     /// checks the MAC or the records it reads); nil when none fits.
     func unwrapWithCachedKey(_ header: VaultFile.Header) throws -> UnlockedVault? {
-        guard let publicKey = Data(base64Encoded: header.publicKey).map(Array.init),
+        guard let publicKey = Base64.decode(canonical: header.publicKey),
             let description = try? KeyringCache.description(forVaultPublicKey: publicKey, path: storage.location),
             let cached = KeyringCache.lookup(description)
         else { return nil }
@@ -95,9 +95,9 @@ extension SealedVault {
 
     /// The keyring description for the vault in `file`, from its header's public key.
     func keyringDescription(_ file: VaultFile) throws -> String {
-        guard let publicKey = Data(base64Encoded: file.header.publicKey) else {
-            throw TokenrunError.vaultCorrupt(path: storage.location, reason: "its public key is not base64")
+        guard let publicKey = Base64.decode(canonical: file.header.publicKey) else {
+            throw TokenrunError.vaultCorrupt(path: storage.location, reason: "its public key is not canonical base64")
         }
-        return try crypto { try KeyringCache.description(forVaultPublicKey: Array(publicKey), path: storage.location) }
+        return try crypto { try KeyringCache.description(forVaultPublicKey: publicKey, path: storage.location) }
     }
 }

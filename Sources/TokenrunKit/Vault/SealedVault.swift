@@ -228,7 +228,7 @@ public struct SealedVault: Sendable {
         case .keyFile(let key, _):
             wrapping = key
         case .passphrase(let passphrase, _):
-            guard let kdf = header.kdf, kdf.algorithm == "argon2id13", let salt = Data(base64Encoded: kdf.salt),
+            guard let kdf = header.kdf, kdf.algorithm == "argon2id13", let salt = Base64.decode(canonical: kdf.salt),
                 salt.count == PasswordHash.saltLength,
                 PasswordHash.limitsAreSane(opsLimit: kdf.opsLimit, memLimit: kdf.memLimit)
             else {
@@ -236,7 +236,7 @@ public struct SealedVault: Sendable {
             }
             wrapping = try crypto {
                 try PasswordHash.deriveKey(
-                    passphrase: passphrase, salt: Array(salt), opsLimit: kdf.opsLimit, memLimit: kdf.memLimit)
+                    passphrase: passphrase, salt: salt, opsLimit: kdf.opsLimit, memLimit: kdf.memLimit)
             }
         }
         guard try crypto({ try Self.keyID(of: wrapping) }) == header.keyID else {
@@ -245,13 +245,13 @@ public struct SealedVault: Sendable {
             case .passphrase(_, let origin): throw TokenrunError.wrongPassphrase(source: origin, vault: path)
             }
         }
-        guard let wrapped = Data(base64Encoded: header.wrappedSecretKey),
-            let secret = try? SecretBox.open(Array(wrapped), key: wrapping)
+        guard let wrapped = Base64.decode(canonical: header.wrappedSecretKey),
+            let secret = try? SecretBox.open(wrapped, key: wrapping)
         else {
             throw TokenrunError.vaultTampered(path: path, reason: "its wrapped secret key fails authentication")
         }
-        if !derivePublicKey, let claimed = Data(base64Encoded: header.publicKey),
-            let pair = try? SealedBoxKeyPair(secretKey: secret, unverifiedPublicKey: Array(claimed))
+        if !derivePublicKey, let claimed = Base64.decode(canonical: header.publicKey),
+            let pair = try? SealedBoxKeyPair(secretKey: secret, unverifiedPublicKey: claimed)
         {
             return try UnlockedVault(storage: storage, keyPair: pair, keyID: header.keyID, header: header, publicKeyVerified: false)
         }
@@ -344,8 +344,8 @@ public final class UnlockedVault: Sendable {
 
     /// Checks a version-2 record's own MAC: it was sealed under this name in this vault.
     func verifyRecord(_ record: SealedRecord) throws {
-        guard let mac = record.mac, let given = Data(base64Encoded: mac),
-            Sodium.constantTimeEqual(Array(given), Array(try crypto { try KeyedHash.hash(record.authenticatedBytes, key: recordKey) }))
+        guard let mac = record.mac, let given = Base64.decode(canonical: mac),
+            Sodium.constantTimeEqual(given, Array(try crypto { try KeyedHash.hash(record.authenticatedBytes, key: recordKey) }))
         else {
             throw TokenrunError.vaultTampered(
                 path: storage.location, reason: "the record for \(MessageText.quoted(record.profile)) fails authentication")
@@ -464,8 +464,8 @@ public final class UnlockedVault: Sendable {
 
     func open(_ record: SealedRecord) throws -> Credential {
         let path = storage.location
-        guard let sealed = Data(base64Encoded: record.sealed),
-            let plaintext = try? keyPair.open(Array(sealed))
+        guard let sealed = Base64.decode(canonical: record.sealed),
+            let plaintext = try? keyPair.open(sealed)
         else {
             throw TokenrunError.vaultTampered(
                 path: path, reason: "the record for \(MessageText.quoted(record.profile)) fails authentication")

@@ -151,10 +151,10 @@ public struct VaultFile: Sendable, Equatable {
         guard let macText = String(validating: line, as: UTF8.self), macText.hasPrefix("mac ") else {
             throw .corrupt("the authentication line is missing or malformed")
         }
-        guard let mac = Data(base64Encoded: String(macText.dropFirst(4))), mac.count == 32 else {
-            throw .corrupt("the authentication line is not 32 bytes of base64")
+        guard let mac = Base64.decode(canonical: String(macText.dropFirst(4))), mac.count == 32 else {
+            throw .corrupt("the authentication line is not 32 bytes of canonical base64")
         }
-        return Array(mac)
+        return mac
     }
 
     /// The header line: in version 1 with the records, in version 2 without.

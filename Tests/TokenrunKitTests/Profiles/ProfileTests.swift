@@ -1,6 +1,10 @@
 import Testing
 @testable import TokenrunKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The example of DESIGN.md §3, verbatim.
 let designExample = """
     # $XDG_CONFIG_HOME/tokenrun/profiles/acme.toml
@@ -311,6 +315,78 @@ struct ProfileTests {
             both.candidates(named: "gmail").map(\.sourceLabel) == [
                 dir.file("first/gmail.toml"), dir.file("second/gmail.toml"), dir.file("config/tokenrun/profiles/gmail.toml"), "built-in",
             ])
+    }
+
+    @Test("relative TOKENRUN_PROFILE_PATH entries are not searched and come back as warnings; absolute ones are")
+    func relativeEntries() throws {
+        try dir.write("first/gmail.toml", "description = \"from path 1\"\n")
+        let mixed = store(extra: ["TOKENRUN_PROFILE_PATH": "prof:./x:" + dir.file("first") + ":~/p"])
+        #expect(mixed.searchDirectories == [dir.file("first"), dir.file("config/tokenrun/profiles")])
+        #expect(mixed.skippedEntries == ["prof", "./x", "~/p"])
+        #expect(mixed.warnings.count == 3)
+        #expect(mixed.warnings[0].hasPrefix("TOKENRUN_PROFILE_PATH entry \"prof\" is relative, so it is not searched"))
+        #expect(try mixed.load("gmail").description == "from path 1")
+        #expect(store().warnings.isEmpty)
+    }
+
+    @Test("a profile file, or its directory, that others can write is refused, along the extends chain; built-ins are not files")
+    func untrustedFiles() throws {
+        func refusal(_ body: () throws -> Void) -> TrustedFile.Refusal? {
+            do {
+                try body()
+            } catch TokenrunError.untrustedFile(_, _, let refusal) {
+                return refusal
+            } catch {
+                Issue.record("unexpected error: \(error)")
+            }
+            return nil
+        }
+        try user("mine", "description = \"mine\"\n")
+        chmod(dir.file("config/tokenrun/profiles/mine.toml"), 0o664)
+        let file = refusal { _ = try store().load("mine") }
+        #expect(
+            file
+                == TrustedFile.Refusal(
+                    path: dir.file("config/tokenrun/profiles/mine.toml"), mode: 0o664, owner: geteuid(), isDirectory: false))
+        chmod(dir.file("config/tokenrun/profiles/mine.toml"), 0o644)
+        #expect(try store().load("mine").description == "mine")
+
+        try dir.write("shared/base.toml", "description = \"base\"\n")
+        try user("child", "extends = \"base\"\n")
+        let shared = store(extra: ["TOKENRUN_PROFILE_PATH": dir.file("shared")])
+        #expect(try shared.load("child").description == "base")
+        chmod(dir.file("shared"), 0o777)
+        let directory = refusal { _ = try shared.load("child") }
+        #expect(directory?.path == dir.file("shared"))
+        #expect(directory?.isDirectory == true)
+        chmod(dir.file("shared"), 0o700)
+
+        // A link into a directory others can write: the target's directory counts.
+        try dir.write("open/target.toml", "description = \"linked\"\n")
+        symlink(dir.file("open/target.toml"), dir.file("config/tokenrun/profiles/linked.toml"))
+        #expect(try store().load("linked").description == "linked")
+        chmod(dir.file("open"), 0o757)
+        #expect(refusal { _ = try store().load("linked") }?.path == dir.file("open"))
+
+        // The built-ins are compiled in: no file, nothing to refuse.
+        chmod(dir.file("config/tokenrun/profiles"), 0o777)
+        #expect(try store(builtins: BuiltinProfiles.all).load("outlook").source == "built-in")
+        chmod(dir.file("config/tokenrun/profiles"), 0o700)
+    }
+
+    @Test("a profile owned by another user is refused with the chown that fixes it", .enabled(if: geteuid() == 0))
+    func otherOwner() throws {
+        try user("theirs", "description = \"theirs\"\n")
+        let path = dir.file("config/tokenrun/profiles/theirs.toml")
+        chown(path, 12345, 12345)
+        do {
+            _ = try store().load("theirs")
+            Issue.record("expected a refusal")
+        } catch let error as TokenrunError {
+            #expect(error.exitStatus == .configuration)
+            #expect(error.summary.contains("belongs to another user (uid 12345), neither you nor root (mode 0600, owner uid 12345)"))
+            #expect(error.hints == ["sudo chown \"$(id -un)\" \(path)"])
+        }
     }
 
     @Test("an unknown profile lists where it looked; a bad name is a usage error")

@@ -184,6 +184,43 @@ struct SealedVaultTests {
         }
     }
 
+    @Test("every flip of every bit of a small vault is refused, by a full read and by a launch's lookup")
+    func everyBitOfEveryByte() throws {
+        try makeKeyFileVault(with: ["a"])
+        let original = vaultBytes()
+        #expect(try SealedVault(storage: InMemoryVaultStorage(original)).unlock(keys).credentials().count == 1)
+        var accepted: [String] = []
+        for position in original.indices {
+            for bit in 0..<8 {
+                var bytes = original
+                bytes[position] ^= UInt8(1 << bit)
+                let altered = SealedVault(storage: InMemoryVaultStorage(bytes))
+                if (try? altered.unlock(keys).credentials()) != nil { accepted.append("byte \(position) bit \(bit), full read") }
+                if (try? altered.unlock(keys, prefetching: ["a"]).credentialAsUnlocked(for: "a")) != nil {
+                    accepted.append("byte \(position) bit \(bit), launch")
+                }
+            }
+        }
+        #expect(accepted.isEmpty, "altered vaults that still opened: \(accepted.prefix(10))")
+    }
+
+    @Test("a credential holding integers above 2^53 reads back exactly")
+    func largeIntegers() throws {
+        var big = credential("acme")
+        big.expiresAt = 9_007_199_254_740_993
+        big.issuedAt = Int64.max
+        big.refreshedAt = -9_007_199_254_740_993
+        let unlocked = try makeKeyFileVault(with: [])
+        try unlocked.store(big)
+        let reopened = try vault.unlock(keys)
+        #expect(try reopened.credential(for: "acme") == big)
+        let launch = try vault.unlock(keys, prefetching: ["acme"])
+        #expect(try launch.credentialAsUnlocked(for: "acme")?.expiresAt == 9_007_199_254_740_993)
+        // Still writable: the record is read and rewritten with the exact values.
+        try reopened.store(credential("other"))
+        #expect(try vault.unlock(keys).credential(for: "acme") == big)
+    }
+
     @Test("a record rewritten by someone without the key fails the MAC check")
     func forgedRecord() throws {
         let unlocked = try makeKeyFileVault()
