@@ -5,6 +5,8 @@
 final class InMemoryVaultStorage: VaultStorage, @unchecked Sendable {
     var bytes: [UInt8]?
     let location = "/memory/tokenrun/vault"
+    /// These tests never refresh, so no lease is ever taken.
+    var leases: any RefreshLeases { FileRefreshLeases(directory: "/nonexistent/memory/vault.leases") }
 
     init(_ bytes: [UInt8]?) { self.bytes = bytes }
 
