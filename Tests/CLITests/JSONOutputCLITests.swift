@@ -28,8 +28,8 @@ enum DocumentedJSON {
     ]
     static let logRecordAlways: Set = ["event", "pid", "profiles", "time", "uid"]
     static let logRecordAll: Set = [
-        "attempts", "command", "detail", "duration_ms", "error_class", "event", "key_changed_from", "key_id", "latency_ms", "mac",
-        "outcome", "pid", "prev", "profiles", "rotated", "seq", "signal", "status", "time", "uid",
+        "attempts", "command", "detail", "duration_ms", "error_class", "event", "http_status", "key_changed_from", "key_id", "latency_ms",
+        "mac", "outcome", "pid", "prev", "profiles", "rotated", "seq", "signal", "status", "time", "uid",
     ]
 }
 

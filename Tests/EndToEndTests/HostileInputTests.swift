@@ -171,7 +171,8 @@ struct HostileTokenResponseTests {
             #"the token response's expires_in ("soon") is not a number"#),
         .json("JSON that is not an object", #"["SECRET-at-3"]"#, "with JSON an array, not an object"),
         .json(
-            "no access_token", #"{"token_type":"Bearer","expires_in":3600,"refresh_token":"SECRET-rt-4"}"#,
+            // Without a refresh_token: one that came with it would be kept (TokenEndpointClassTests).
+            "no access_token", #"{"token_type":"Bearer","expires_in":3600}"#,
             "the token response (HTTP 200) has no access_token"),
         .json(
             "a negative expires_in", #"{"access_token":"SECRET-at-5","expires_in":-3600}"#,

@@ -22,7 +22,7 @@ import os
 # listen on loopback, which is exactly the case RFC 8252 allows.
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
-import argparse, email.utils, hmac, ipaddress, signal, sys, threading, time, uuid  # noqa: E401,E402
+import argparse, email.utils, hmac, ipaddress, json, signal, sys, threading, time, uuid  # noqa: E401,E402
 from urllib.parse import urlsplit  # noqa: E402
 
 from authlib.common.security import generate_token  # noqa: E402
@@ -60,7 +60,7 @@ DEFAULT_CONFIG = {
     "device_expires_in": 600,
     "strict_client_auth": True,   # a client may only use its registered auth method
 }
-FAULT_KINDS = {"status", "error", "html", "json", "delay", "hang", "close", "redirect"}
+FAULT_KINDS = {"status", "error", "html", "json", "delay", "hang", "close", "redirect", "corrupt"}
 ACCESS_LOG = False
 
 
@@ -481,6 +481,30 @@ def apply_fault(fault):
     raise AssertionError(kind)
 
 
+def corrupt_member(resp, fault):
+    """The "corrupt" fault: the token request really ran (a refresh rotated),
+    then one member of its JSON answer is replaced, or removed with "remove"."""
+    data = resp.get_json(silent=True)
+    if resp.status_code != 200 or not isinstance(data, dict):
+        return resp
+    member = fault.get("member", "access_token")
+    if fault.get("remove"):
+        data.pop(member, None)
+    else:
+        data[member] = fault.get("value")
+    resp.set_data(json.dumps(data))
+    return resp
+
+
+def with_fault_date(resp, fault):
+    """A fault's "date_offset" (seconds) shifts this one answer's Date header
+    instead of clock_skew. werkzeug writes Date itself (a Date set here would
+    be a second one), so the offset goes to QuietHandler through the environ."""
+    if fault is not None and fault.get("date_offset") is not None:
+        request.environ["provider.date_offset"] = float(fault["date_offset"])
+    return resp
+
+
 @app.post("/oauth/token")
 def token_endpoint():
     info = describe_token_request()
@@ -490,17 +514,19 @@ def token_endpoint():
         S.stats["refresh_requests"] += int(is_refresh)
         S.stats["last_token_request"] = info
         fault = S.pop_fault()
-    if fault is not None:                # faults run outside the lock
+    if fault is not None and fault["kind"] != "corrupt":   # faults run outside the lock
         resp = apply_fault(fault)
         if resp is not None:
-            return resp
+            return with_fault_date(resp, fault)
     if info["auth_method"] == "multiple":  # RFC 6749 2.3: MUST NOT use more than one
         return json_error(400, "invalid_request", "More than one client authentication method used.")
     with LOCK:
         resp = authorization.create_token_response()
         if is_refresh and resp.status_code == 200:
             S.stats["refresh_success"] += 1
-    return resp
+    if fault is not None and fault["kind"] == "corrupt":
+        resp = corrupt_member(resp, fault)
+    return with_fault_date(resp, fault)
 
 
 @app.get("/oauth/authorize")
@@ -684,8 +710,10 @@ class QuietHandler(WSGIRequestHandler):
             super().log_request(code, size)
 
     def date_time_string(self, timestamp=None):
-        # Every response's Date header goes through here: apply clock_skew.
-        return email.utils.formatdate(time.time() + S.config["clock_skew"], usegmt=True)
+        # Every response's Date header goes through here: apply clock_skew,
+        # or the date_offset of the fault this answer carries.
+        offset = getattr(self, "environ", {}).get("provider.date_offset", S.config["clock_skew"])
+        return email.utils.formatdate(time.time() + offset, usegmt=True)
 
     def connection_dropped(self, error, environ=None):
         self.close_connection = True     # don't wait for a keep-alive request

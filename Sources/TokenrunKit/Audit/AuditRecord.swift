@@ -24,6 +24,8 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     public var latencyMs: Int?
     public var rotated: Bool?
     public var attempts: Int?
+    /// The token endpoint's HTTP status on a refresh attempt, when it answered.
+    public var httpStatus: Int?
     public var detail: String?
 
     /// Position in the chain: 1, 2, 3 … across rotated files.
@@ -52,6 +54,7 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         case keyChangedFrom = "key_changed_from"
         case durationMs = "duration_ms"
         case errorClass = "error_class"
+        case httpStatus = "http_status"
         case latencyMs = "latency_ms"
     }
 
@@ -78,6 +81,7 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         add("duration_ms", durationMs)
         add("error_class", errorClass)
         add("event", event)
+        add("http_status", httpStatus)
         add("key_changed_from", keyChangedFrom)
         add("key_id", keyID)
         add("latency_ms", latencyMs)
@@ -100,6 +104,7 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         if let command { parts.append(command) }
         if let outcome { parts.append(outcome) }
         if let errorClass { parts.append(errorClass) }
+        if let httpStatus { parts.append("HTTP \(httpStatus)") }
         if let status { parts.append("status \(status)") }
         if let signal { parts.append("signal \(signal)") }
         if let rotated, rotated { parts.append("rotated") }

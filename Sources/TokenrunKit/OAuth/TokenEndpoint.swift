@@ -51,15 +51,23 @@ public struct TokenEndpoint: Sendable {
 
     /// Exchanges a refresh token for a new access token.
     public func refresh(_ refreshToken: SecretString, client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
-        try unattendedExchange([("grant_type", "refresh_token"), ("refresh_token", refreshToken.value)], client: client)
+        do { return try attemptRefresh(refreshToken, client: client) } catch { throw error.error }
     }
 
-    /// An exchange made without a person waiting: slow_down is one more transient answer.
-    func unattendedExchange(_ fields: [(String, String)], client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
+    /// `refresh`, failing with what the failing answer carried: its status, its clock, a rotated refresh token.
+    public func attemptRefresh(_ refreshToken: SecretString, client: ClientCredentials) throws(TokenEndpointFailure) -> TokenExchange {
+        try unattendedAttempt([("grant_type", "refresh_token"), ("refresh_token", refreshToken.value)], client: client)
+    }
+
+    /// A request made without a person waiting: slow_down is one more transient answer.
+    func unattendedAttempt(_ fields: [(String, String)], client: ClientCredentials) throws(TokenEndpointFailure) -> TokenExchange {
         do {
-            return try exchange(fields, client: client)
-        } catch .slowDown(let retryAfter) {
-            throw .transient(reason: "the token endpoint answered slow_down", retryAfter: retryAfter)
+            return try attempt(fields, client: client)
+        } catch {
+            guard case .slowDown(let retryAfter) = error.error else { throw error }
+            var failure = error
+            failure.error = .transient(reason: "the token endpoint answered slow_down", retryAfter: retryAfter)
+            throw failure
         }
     }
 
@@ -82,18 +90,51 @@ public struct TokenEndpoint: Sendable {
 
     /// The client credentials grant (RFC 6749 §4.4): a token for the client itself.
     public func clientCredentials(scopes: [String], client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
+        do { return try attemptClientCredentials(scopes: scopes, client: client) } catch { throw error.error }
+    }
+
+    /// `clientCredentials`, failing with what the failing answer carried.
+    public func attemptClientCredentials(scopes: [String], client: ClientCredentials) throws(TokenEndpointFailure) -> TokenExchange {
         var fields = [("grant_type", "client_credentials")]
         if !scopes.isEmpty { fields.append(("scope", scopes.joined(separator: " "))) }
-        return try unattendedExchange(fields, client: client)
+        return try unattendedAttempt(fields, client: client)
     }
 
     /// One token request with `fields`, authenticated as `client`.
     public func exchange(_ fields: [(String, String)], client: ClientCredentials) throws(TokenEndpointError) -> TokenExchange {
-        let response = try OAuthPost(url: url, transport: transport, limits: limits, what: "token endpoint").send(fields, client: client)
+        do { return try attempt(fields, client: client) } catch { throw error.error }
+    }
+
+    /// One token request; a failure keeps the answer's status, its `Date` and any rotated refresh token.
+    func attempt(_ fields: [(String, String)], client: ClientCredentials) throws(TokenEndpointFailure) -> TokenExchange {
+        let response: HTTPResponse
+        do {
+            response = try OAuthPost(url: url, transport: transport, limits: limits, what: "token endpoint").send(fields, client: client)
+        } catch {
+            throw TokenEndpointFailure(error)
+        }
         let now = clock()
-        let grant = try Self.interpret(response, url: url)
         let skew = response.header("Date").flatMap(HTTPDate.parse).map { $0 - now }
-        return TokenExchange(grant: grant, clockSkew: skew, receivedAt: now)
+        do {
+            return TokenExchange(grant: try Self.interpret(response, url: url), clockSkew: skew, receivedAt: now)
+        } catch {
+            throw TokenEndpointFailure(
+                error, httpStatus: response.status, clockSkew: skew, refreshToken: Self.rotatedRefreshToken(in: response))
+        }
+    }
+
+    /// The refresh token of a 2xx token response that was unusable for another
+    /// reason. The provider has rotated by then, so the old token is spent.
+    static func rotatedRefreshToken(in response: HTTPResponse) -> SecretString? {
+        guard (200..<300).contains(response.status), case .object(let object)? = JSONValue.parse(response.body) else { return nil }
+        if case .string? = object["error"] { return nil }
+        guard case .string(let value)? = object["refresh_token"], !value.isEmpty, !hasSpaceOrControl(value) else { return nil }
+        return SecretString(value)
+    }
+
+    /// Tokens are sent in headers and form bodies: no spaces or control characters.
+    static func hasSpaceOrControl(_ value: String) -> Bool {
+        value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7f })
     }
 
     /// Classifies a token endpoint response (pure; unit-tested on its own).
@@ -113,12 +154,19 @@ public struct TokenEndpoint: Sendable {
                 reason: "the token endpoint answered HTTP \(status)\(retryAfter.map { " (Retry-After: \($0) s)" } ?? "")",
                 retryAfter: retryAfter)
         }
+        if status == 407 {
+            // The proxy's answer, not the endpoint's: the refresh token was never judged.
+            throw .unreadable(
+                reason:
+                    "a proxy demanded credentials (HTTP 407) before the token endpoint \(url) was reached; put them in https_proxy (https://user:password@host:port)"
+            )
+        }
         guard let json = JSONValue.parse(response.body) else {
-            // RFC 6749 §5.2: a rejected client may get a bare 401 (with WWW-Authenticate).
-            if status == 401 { throw .invalidClient(description: nil) }
+            if let refusal = refusalWithoutCode(response, status: status, contentType: contentType, url: url) { throw refusal }
             throw .unreadable(reason: describeNonJSON(response, status: status, contentType: contentType, url: url))
         }
         guard case .object(let object) = json else {
+            if let refusal = refusalWithoutCode(response, status: status, contentType: contentType, url: url) { throw refusal }
             throw .unreadable(reason: "the token endpoint answered HTTP \(status) with JSON \(json.typeName), not an object")
         }
         if case .string(let code)? = object["error"] {
@@ -141,7 +189,7 @@ public struct TokenEndpoint: Sendable {
             }
         }
         guard (200..<300).contains(status) else {
-            if status == 401 { throw .invalidClient(description: nil) }
+            if let refusal = refusalWithoutCode(response, status: status, contentType: contentType, url: url) { throw refusal }
             throw .unreadable(reason: "the token endpoint answered HTTP \(status) with JSON that is neither a token nor an OAuth error")
         }
         return try grant(from: object, status: status)
@@ -152,7 +200,7 @@ public struct TokenEndpoint: Sendable {
             switch object[key] {
             case .string(let value)?:
                 guard !value.isEmpty else { throw .unreadable(reason: "the token response's \(key) is empty") }
-                guard !value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7f }) else {
+                guard !hasSpaceOrControl(value) else {
                     throw .unreadable(reason: "the token response's \(key) contains spaces or control characters")
                 }
                 return SecretString(value)
@@ -192,6 +240,31 @@ public struct TokenEndpoint: Sendable {
         if case .string(let value)? = object["scope"] { scope = value }
         return TokenGrant(
             accessToken: access, tokenType: tokenType, expiresIn: expiresIn, refreshToken: refresh, scope: scope, idToken: idToken)
+    }
+
+    /// A 4xx answer without an OAuth error code is a refusal all the same (408 and
+    /// 429 never get here): the endpoint judged the request and said no. RFC 6749
+    /// §5.2 lets a rejected client get a bare 401, so 401 means the client.
+    static func refusalWithoutCode(_ response: HTTPResponse, status: Int, contentType: String, url: String) -> TokenEndpointError? {
+        guard (400..<500).contains(status) else { return nil }
+        if status == 401 { return .invalidClient(description: nil) }
+        var body = response.body[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        body = body.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }
+        let what: String
+        if body.isEmpty {
+            what = "an empty body (\(contentType))"
+        } else if body.first == UInt8(ascii: "<") {
+            what = "an HTML page (\(contentType)): \"\(sanitize(String(decoding: body.prefix(80), as: UTF8.self)))\""
+        } else if JSONValue.parse(response.body) != nil {
+            what = "JSON without an OAuth error code (\(response.body.count) bytes)"
+        } else {
+            // Not quoted: it might be a token response in another format.
+            what = "\(response.body.count) bytes that are not JSON (\(contentType))"
+        }
+        let place = [404, 405, 410].contains(status) ? "; is token_endpoint (\(url)) right?" : ""
+        return .refused(
+            status: status, reason: "the token endpoint refused the request with HTTP \(status) and \(what), naming no OAuth error\(place)")
     }
 
     /// What came back instead of JSON. Only an HTML page is quoted (its start, to

@@ -22,7 +22,11 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     case accessDenied(description: String?)
     /// Another RFC 6749 error code.
     case other(code: String, description: String?, status: Int)
-    /// Network trouble, a timeout, 5xx or 429: worth retrying.
+    /// A 4xx answer without an OAuth error code (an empty body, HTML, other JSON):
+    /// the endpoint refused the request and says no more. Some servers answer a
+    /// disabled refresh token this way (glewlwyd: HTTP 400, empty body).
+    case refused(status: Int, reason: String)
+    /// Network trouble, a timeout, 5xx, 408 or 429: worth retrying.
     case transient(reason: String, retryAfter: Int?)
     /// An answer that is not an OAuth token response (HTML, malformed JSON, a redirect).
     case unreadable(reason: String)
@@ -46,6 +50,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .slowDown: "slow_down"
         case .accessDenied: "access_denied"
         case .other(let code, _, _): code
+        case .refused: "refused"
         case .transient: "transient"
         case .unreadable: "unreadable"
         case .uncertain: "no_answer"
@@ -56,7 +61,8 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     /// Whether the refresh token is dead, so only a new login helps.
     public var refreshTokenIsDead: Bool {
         switch self {
-        case .invalidGrant, .expiredToken: true
+        // A refusal that names no cause is final all the same: sending the same token again gets the same answer.
+        case .invalidGrant, .expiredToken, .refused: true
         default: false
         }
     }
@@ -86,6 +92,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .slowDown: return "the token endpoint asked to poll less often (slow_down)"
         case .accessDenied(let d): return with("consent was refused (access_denied)", d)
         case .other(let code, let d, let status): return with("the token endpoint answered HTTP \(status) with error \"\(code)\"", d)
+        case .refused(_, let reason): return reason
         case .transient(let reason, _): return reason
         case .unreadable(let reason): return reason
         case .uncertain(let reason): return reason

@@ -18,4 +18,6 @@ public struct RefreshAttempt: Sendable, Equatable {
     public var latencyMs: Int
     public var rotated: Bool
     public var attempts: Int
+    /// The token endpoint's HTTP status, when it answered.
+    public var httpStatus: Int? = nil
 }

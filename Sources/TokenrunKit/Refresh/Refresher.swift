@@ -216,16 +216,16 @@ public struct Refresher: Sendable {
 
         let started = monotonicMs()
         var attempt = 0
-        var lastError: TokenEndpointError = .transient(reason: "no attempt was made", retryAfter: nil)
+        var lastFailure = TokenEndpointFailure(.transient(reason: "no attempt was made", retryAfter: nil))
         while attempt < maxAttempts {
             attempt += 1
             let attemptStart = monotonicMs()
             do {
                 let exchange: TokenExchange
                 if let refreshToken {
-                    exchange = try endpoint.refresh(refreshToken, client: client)
+                    exchange = try endpoint.attemptRefresh(refreshToken, client: client)
                 } else {
-                    exchange = try endpoint.clientCredentials(scopes: profile.oauth.scopes, client: client)
+                    exchange = try endpoint.attemptClientCredentials(scopes: profile.oauth.scopes, client: client)
                 }
                 let grant = exchange.grant
                 next.accessToken = grant.accessToken
@@ -253,13 +253,16 @@ public struct Refresher: Sendable {
                         profile: profile.name, outcome: "ok", errorClass: nil, latencyMs: latency, rotated: rotated, attempts: attempt))
                 return (next, .success(.refreshed(rotated: rotated, latencyMs: latency)), notes)
             } catch {
-                lastError = error
+                lastFailure = error
+                // The provider rotated even though the rest of its answer is unusable: the old token is spent.
+                let rotated = error.refreshToken != nil && error.refreshToken != refreshToken
+                if let newRefresh = error.refreshToken { next.refreshToken = newRefresh }
                 let latency = Int(monotonicMs() - attemptStart)
                 record(
                     RefreshAttempt(
-                        profile: profile.name, outcome: "failed", errorClass: error.errorClass, latencyMs: latency, rotated: false,
-                        attempts: attempt))
-                guard case .transient(_, let retryAfter) = error else { break }
+                        profile: profile.name, outcome: "failed", errorClass: error.error.errorClass, latencyMs: latency, rotated: rotated,
+                        attempts: attempt, httpStatus: error.httpStatus))
+                guard case .transient(_, let retryAfter) = error.error, error.refreshToken == nil else { break }
                 let elapsed = Double(monotonicMs() - started) / 1000
                 let backoff = Self.backoff(attempt: attempt, retryAfter: retryAfter)
                 if attempt >= maxAttempts || elapsed + backoff > retryBudgetSeconds { break }
@@ -268,33 +271,41 @@ public struct Refresher: Sendable {
         }
 
         let at = clock()
+        let lastError = lastFailure.error
+        let explanation =
+            lastFailure.explanation + (lastFailure.refreshToken != nil ? "; the new refresh token it carried was stored" : "")
         next.updatedAt = at
-        next.lastError = "\(lastError.explanation) (\(Timestamp.iso8601(at)))"
+        next.lastError = "\(explanation) (\(Timestamp.iso8601(at)))"
+        if let skew = lastFailure.clockSkew { next.clockSkew = skew }
         if lastError.refreshTokenIsDead {
             next.state = .invalid
-            var reason = lastError.explanation
-            if let skew = current.clockSkew, abs(skew) > 300 {
+            var reason = explanation
+            // The failing answer's clock, not the last good one's: the skew may have come or gone since.
+            if let skew = lastFailure.clockSkew, abs(skew) > 300 {
                 reason +=
-                    "; the local clock was \(abs(skew)) s off the provider's, which can also cause this: sync the clock, then try again"
+                    "; the local clock is \(abs(skew)) s \(skew > 0 ? "behind" : "ahead of") the provider's, which also makes it reject tokens: sync the clock (timedatectl set-ntp true), then log in again"
             }
             return (next, .failure(.refreshTokenDead(profile: profile.name, reason: reason)), [])
         }
         if lastError.isTransient {
             if let expiresAt = current.expiresAt, current.accessToken != nil, expiresAt > at {
                 let warning =
-                    "could not refresh \(profile.name): \(lastError.explanation); using the current access token, valid for \(DurationParser.format(expiresAt - at)) more"
-                return (next, .success(.staleButValid(reason: lastError.explanation)), [warning])
+                    "could not refresh \(profile.name): \(explanation); using the current access token, valid for \(DurationParser.format(expiresAt - at)) more"
+                return (next, .success(.staleButValid(reason: explanation)), [warning])
             }
             next.state = .expired
-            return (next, .failure(.providerUnavailable(profile: profile.name, reason: lastError.explanation, attempts: attempt)), [])
+            return (next, .failure(.providerUnavailable(profile: profile.name, reason: explanation, attempts: attempt)), [])
         }
         switch lastError {
         case .helperMissing(let path):
             return (current, .failure(.networkHelperMissing(path: path)), [])
         case .invalidClient(let description):
             return (next, .failure(.clientRejected(profile: profile.name, clientID: client.clientID, detail: description)), [])
+        case .invalidScope:
+            let scopes = profile.oauth.scopes.isEmpty ? "none (the provider's default)" : profile.oauth.scopes.joined(separator: " ")
+            return (next, .failure(.refreshRefused(profile: profile.name, reason: "\(explanation); the scopes asked for: \(scopes)")), [])
         default:
-            return (next, .failure(.refreshRefused(profile: profile.name, reason: lastError.explanation)), [])
+            return (next, .failure(.refreshRefused(profile: profile.name, reason: explanation)), [])
         }
     }
 

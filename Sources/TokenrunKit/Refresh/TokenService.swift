@@ -57,6 +57,7 @@ public struct TokenService: Sendable {
             record.latencyMs = attempt.latencyMs
             record.rotated = attempt.rotated
             record.attempts = attempt.attempts
+            record.httpStatus = attempt.httpStatus
             _ = try? trail.append(record, key: auditKey)
         }
         let variables = keys.variables

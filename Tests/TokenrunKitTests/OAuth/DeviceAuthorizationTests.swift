@@ -107,11 +107,15 @@ struct DeviceAuthorizationTests {
         #expect(interpret(503, "", contentType: "text/plain").failure?.isTransient == true)
     }
 
-    @Test("an HTML page (200 or 404) is unreadable and quoted as HTML", arguments: [200, 404])
+    @Test("an HTML page is quoted as HTML: unreadable at 200, a refusal at 404", arguments: [200, 404])
     func html(_ status: Int) throws {
-        guard case .unreadable(let reason)? = interpret(status, "<html><title>Portal</title></html>", contentType: "text/html").failure
-        else {
-            Issue.record("expected unreadable")
+        let failure = interpret(status, "<html><title>Portal</title></html>", contentType: "text/html").failure
+        let reason: String
+        switch failure {
+        case .unreadable(let text)? where status == 200: reason = text
+        case .refused(_, let text)? where status == 404: reason = text
+        default:
+            Issue.record("unexpected \(String(describing: failure))")
             return
         }
         #expect(reason.contains("HTML"))

@@ -79,11 +79,11 @@ struct RevocationTests {
         #expect(revoke(.oauthError("invalid_client", status: 401)).1 == .invalidClient(description: nil))
     }
 
-    @Test("an HTML 404 page is unreadable, never success")
+    @Test("an HTML 404 page is a refusal quoted as HTML, never success")
     func html404() {
         let page = HTTPResponse(status: 404, headers: [("Content-Type", "text/html")], body: Array("<html>Not Found</html>".utf8))
-        guard case .unreadable(let reason)? = revoke(.respond(page)).1 else {
-            Issue.record("expected unreadable")
+        guard case .refused(404, let reason)? = revoke(.respond(page)).1 else {
+            Issue.record("expected a refusal")
             return
         }
         #expect(reason.contains("HTML"))

@@ -28,6 +28,11 @@ private extension Result where Failure == TokenEndpointError {
         if case .failure(.unreadable(let reason)) = self { return reason }
         return nil
     }
+
+    var refusalReason: String? {
+        if case .failure(.refused(_, let reason)) = self { return reason }
+        return nil
+    }
 }
 
 @Suite("token endpoint: reading the answer")
@@ -287,11 +292,50 @@ struct TokenEndpointInterpretTests {
         #expect(interpret(401, #"{"message":"Unauthorized"}"#).failure == .invalidClient(description: nil))
     }
 
-    @Test("a non-2xx JSON answer that is neither token nor error is unreadable", arguments: [400, 403, 404])
+    @Test("regression: a 4xx JSON answer without an OAuth error code is a refusal, not a passing failure", arguments: [400, 403, 404])
     func jsonNeitherTokenNorError(_ status: Int) throws {
-        let reason = try #require(interpret(status, #"{"access_token":"ya29.SECRET"}"#).unreadableReason)
+        let reason = try #require(interpret(status, #"{"access_token":"ya29.SECRET"}"#).refusalReason)
         #expect(reason.contains("HTTP \(status)"))
+        #expect(reason.contains("JSON without an OAuth error code"))
         #expect(!reason.contains("SECRET"))
+    }
+
+    @Test(
+        "regression: a 4xx with an empty body, HTML or other text is a refusal naming what came back",
+        arguments: [
+            (400, "", "text/plain", "an empty body"),
+            (400, "  \r\n", "text/plain", "an empty body"),
+            (403, "<html><title>Forbidden</title></html>", "text/html", "HTML page"),
+            (400, "access_token=gho_SECRET123&scope=repo", "application/x-www-form-urlencoded", "bytes that are not JSON"),
+            (400, "{\"access_token\":\"ya29.SECRET\",", "application/json", "bytes that are not JSON"),
+            (400, "[1,2]", "application/json", "JSON without an OAuth error code"),
+            (400, #"{"error":{"code":"disabled"}}"#, "application/json", "JSON without an OAuth error code"),
+        ] as [(Int, String, String, String)])
+    func refusalWithoutCode(_ status: Int, _ body: String, _ contentType: String, _ says: String) throws {
+        let result = interpret(status, body, contentType: contentType)
+        guard case .failure(.refused(let code, let reason)) = result else {
+            Issue.record("expected a refusal, got \(result)")
+            return
+        }
+        #expect(code == status)
+        #expect(reason.contains("HTTP \(status)"))
+        #expect(reason.contains(says), "\(reason)")
+        #expect(!reason.contains("SECRET"))
+        #expect(result.failure?.refreshTokenIsDead == true)
+        #expect(result.failure?.isTransient == false)
+    }
+
+    @Test("a 404 refusal asks whether token_endpoint is right")
+    func notFoundNamesEndpoint() throws {
+        let reason = try #require(interpret(404, "", contentType: "text/plain").refusalReason)
+        #expect(reason.contains("token_endpoint (\(Self.url))"))
+    }
+
+    @Test("a 407 is the proxy's answer: unreadable (temporary), not a refusal of the refresh token")
+    func proxyAuthentication() throws {
+        let reason = try #require(interpret(407, "", contentType: "text/plain").unreadableReason)
+        #expect(reason.contains("HTTP 407"))
+        #expect(reason.contains("https_proxy"))
     }
 
     // MARK: transient statuses
@@ -413,7 +457,7 @@ struct TokenEndpointInterpretTests {
         #expect(!reason.contains("SECRET"))
     }
 
-    @Test("an empty body is unreadable and says so", arguments: [200, 400, 403])
+    @Test("an empty 200 is unreadable and says so", arguments: [200, 204])
     func emptyBody(_ status: Int) throws {
         let reason = try #require(interpret(status, "", contentType: nil).unreadableReason)
         #expect(reason.contains("empty body"))

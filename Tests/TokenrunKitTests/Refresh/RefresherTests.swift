@@ -205,8 +205,22 @@ struct RefresherTests {
         #expect(try world.stored("acme")?.state == .invalid)
     }
 
-    @Test("a stored clock skew over 5 minutes is mentioned when invalid_grant comes back")
+    @Test("regression: the failing answer's Date, 15 minutes ahead, puts a clock hint on invalid_grant")
     func invalidGrantWithSkew() throws {
+        // Self.now is 22:13:20 GMT; the server says 22:28:20.
+        let answer = ScriptedTransport.Step.json(400, #"{"error":"invalid_grant"}"#, headers: [("Date", "Tue, 14 Nov 2023 22:28:20 GMT")])
+        let (_, result) = try run(Self.expired, ScriptedTransport([answer]))
+        guard case .refreshTokenDead(_, let reason)? = Self.tokenrunError(result) else {
+            Issue.record("expected refreshTokenDead")
+            return
+        }
+        #expect(reason.contains("the local clock is 900 s behind"), "\(reason)")
+        #expect(reason.contains("timedatectl set-ntp true"))
+        #expect(try world.stored("acme")?.clockSkew == 900)
+    }
+
+    @Test("regression: a skew stored from an earlier answer gives no clock hint when the failing answer has none")
+    func invalidGrantWithStaleSkew() throws {
         var stored = Self.expired
         stored.clockSkew = -900
         let (_, result) = try run(stored, ScriptedTransport([.oauthError("invalid_grant")]))
@@ -214,8 +228,36 @@ struct RefresherTests {
             Issue.record("expected refreshTokenDead")
             return
         }
-        #expect(reason.contains("clock"))
-        #expect(reason.contains("900 s"))
+        #expect(!reason.contains("clock"), "\(reason)")
+    }
+
+    @Test("regression: a 200 with a new refresh token and no access_token stores the new refresh token, state expired")
+    func rotationKeptFromBadAnswer() throws {
+        let answer = ScriptedTransport.Step.json(200, #"{"refresh_token":"rt-rotated","token_type":"Bearer","expires_in":3600}"#)
+        let (_, result) = try run(Self.expired, ScriptedTransport([answer]))
+        guard case .providerUnavailable(_, let reason, let attempts)? = Self.tokenrunError(result) else {
+            Issue.record("expected providerUnavailable, got \(result)")
+            return
+        }
+        #expect(reason.contains("access_token"))
+        #expect(attempts == 1)
+        let stored = try #require(try world.stored("acme"))
+        #expect(stored.refreshToken?.value == "rt-rotated")
+        #expect(stored.state == .expired)
+        #expect(stored.lastError?.contains("access_token") == true)
+        #expect(stored.lastError?.contains("HTTP 200") == true)
+        #expect(self.attempts.all.first?.rotated == true)
+        #expect(self.attempts.all.first?.httpStatus == 200)
+    }
+
+    @Test("an invalid_scope refusal names the profile's scopes")
+    func invalidScopeNamesScopes() throws {
+        let (_, result) = try run(Self.expired, ScriptedTransport([.oauthError("invalid_scope")]))
+        guard case .refreshRefused(_, let reason)? = Self.tokenrunError(result) else {
+            Issue.record("expected refreshRefused, got \(result)")
+            return
+        }
+        #expect(reason.contains("the scopes asked for: "), "\(reason)")
     }
 
     @Test("no stored refresh token: invalid (77) without any request")
@@ -460,7 +502,8 @@ struct RefresherTests {
             attempts.all
                 == [
                     RefreshAttempt(
-                        profile: "acme", outcome: "failed", errorClass: "invalid_grant", latencyMs: 0, rotated: false, attempts: 1)
+                        profile: "acme", outcome: "failed", errorClass: "invalid_grant", latencyMs: 0, rotated: false, attempts: 1,
+                        httpStatus: 400)
                 ])
     }
 
