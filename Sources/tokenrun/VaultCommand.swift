@@ -10,8 +10,8 @@ struct VaultCommand: ParsableCommand {
             with any other key source) and keeps its secret key in this session's kernel keyring \
             until the time is up, so that later calls in the session need no passphrase and skip \
             Argon2id. The trade-off: until then, any process that shares the session keyring (your \
-            own processes in this login session, including the commands tokenrun runs) can use the \
-            key. tokenrun vault lock forgets it at once.
+            own processes in this login session) can use the key; the commands tokenrun runs get a \
+            session keyring of their own and cannot. tokenrun vault lock forgets it at once.
             """,
         subcommands: [VaultInit.self, VaultStatus.self, VaultUnlock.self, VaultLock.self]
     )
@@ -175,8 +175,8 @@ struct VaultUnlock: ParsableCommand {
             Running it again starts the time anew.
 
             The trade-off: until the time is up, any process that shares the session keyring \
-            (yours, in this login session, including the commands tokenrun runs) can read the key \
-            and open the vault. tokenrun vault lock forgets it at once. Where the process has no \
+            (yours, in this login session) can read the key and open the vault; the commands, hooks \
+            and browsers tokenrun starts get a new session keyring of their own. tokenrun vault lock forgets it at once. Where the process has no \
             session keyring of its own (no pam_keyinit, as in some ssh, su and container sessions) \
             the key goes to your user's default session keyring, shared by all your processes \
             without one; tokenrun says so.
