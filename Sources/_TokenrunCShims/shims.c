@@ -100,3 +100,194 @@ int tokenrun_key_invalidate(int32_t key) { (void)key; return tokenrun_no_keyring
 
 int tokenrun_key_revoke(int32_t key) { (void)key; return tokenrun_no_keyrings(); }
 #endif
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#if defined(__linux__) && defined(SYS_keyctl)
+static int tokenrun_join_new_session_keyring(void) { return (int)syscall(SYS_keyctl, 1L /* KEYCTL_JOIN_SESSION_KEYRING */, (char *)0); }
+#else
+static int tokenrun_join_new_session_keyring(void) {
+    errno = ENOSYS;
+    return -1;
+}
+#endif
+
+// execve on each PATH entry in turn, as glibc's posix_spawnp does: a permission error is
+// remembered and reported if nothing else is found; "not there" errors go on to the next.
+static void tokenrun_exec_searching(const char *file, const char *path, char *const argv[], char *const envp[]) {
+    if (strchr(file, '/') != NULL) {
+        execve(file, argv, envp);
+        return;
+    }
+    size_t length = strlen(file);
+    char candidate[4096];
+    int denied = 0;
+    const char *entry = path;
+    for (;;) {
+        const char *end = entry;
+        while (*end != '\0' && *end != ':') end++;
+        size_t directory = (size_t)(end - entry);
+        if (directory + 1 + length < sizeof candidate) {
+            size_t at = 0;
+            if (directory > 0) {
+                memcpy(candidate, entry, directory);
+                candidate[directory] = '/';
+                at = directory + 1;
+            }
+            memcpy(candidate + at, file, length + 1);
+            execve(candidate, argv, envp);
+            switch (errno) {
+            case EACCES: denied = 1; break;
+            case ENOENT: case ENOTDIR: case ENODEV: case ESTALE: case ETIMEDOUT: break;
+            default: return;
+            }
+        }
+        if (*end == '\0') break;
+        entry = end + 1;
+    }
+    errno = denied ? EACCES : ENOENT;
+}
+
+int tokenrun_spawn_user(int *pid, const char *file, char *const argv[], char *const envp[], const int stdio[3],
+                        const int *default_signals, int default_count, unsigned int umask_value, int set_core,
+                        unsigned long long core_current, unsigned long long core_maximum, int *failed_step) {
+    const char *path = getenv("PATH");
+    if (path == NULL) path = "/bin:/usr/bin";
+    struct rlimit core = {(rlim_t)core_current, (rlim_t)core_maximum};
+    // vfork: the child borrows this thread's memory until it execs or exits, so it writes its
+    // failure here for the parent to read (volatile: the compiler must not cache it).
+    volatile int error = 0;
+    volatile int step = TOKENRUN_SPAWN_STEP_EXEC;
+    // Every signal blocked across vfork, so no handler of tokenrun's runs in the child before
+    // the child has put every handler back to default.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t child = vfork();
+    if (child == 0) {
+        for (int number = 1; number < NSIG; number++) {
+            if (number == SIGKILL || number == SIGSTOP) continue;
+            struct sigaction current;
+            if (sigaction(number, NULL, &current) != 0) continue;  // glibc's own signals
+            int reset = current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN;
+            for (int i = 0; i < default_count && !reset; i++) {
+                if (default_signals[i] == number && current.sa_handler == SIG_IGN) reset = 1;
+            }
+            if (reset) {
+                struct sigaction fallback;
+                memset(&fallback, 0, sizeof fallback);
+                fallback.sa_handler = SIG_DFL;
+                sigemptyset(&fallback.sa_mask);
+                sigaction(number, &fallback, NULL);
+            }
+        }
+        // Not within reach of the child: any key `tokenrun vault unlock` cached in this
+        // session. Where the kernel has no keyrings (or a seccomp filter denies them) there
+        // is no cached key to hide; any other failure stops the launch.
+        if (tokenrun_join_new_session_keyring() < 0 && errno != ENOSYS && errno != EPERM && errno != EACCES) {
+            error = errno;
+            step = TOKENRUN_SPAWN_STEP_KEYRING;
+            _exit(127);
+        }
+        umask((mode_t)umask_value);
+        if (set_core) setrlimit(RLIMIT_CORE, &core);
+        for (int fd = 0; fd < 3; fd++) {
+            int source = stdio[fd];
+            if (source == TOKENRUN_STDIO_INHERIT) continue;
+            int ok;
+            if (source == TOKENRUN_STDIO_NULL) {
+                int opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+                ok = opened >= 0;
+                if (ok && opened != fd) {
+                    ok = dup2(opened, fd) >= 0;
+                    close(opened);
+                }
+            } else {
+                ok = dup2(source, fd) >= 0;
+            }
+            if (!ok) {
+                error = errno;
+                step = TOKENRUN_SPAWN_STEP_STDIO;
+                _exit(127);
+            }
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        tokenrun_exec_searching(file, path, argv, envp);
+        error = errno;
+        step = TOKENRUN_SPAWN_STEP_EXEC;
+        _exit(127);
+    }
+    int forkError = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (child < 0) {
+        *failed_step = TOKENRUN_SPAWN_STEP_FORK;
+        return forkError;
+    }
+    if (error != 0) {
+        // The child has exited already (vfork returned); reap it so no zombie is left.
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        *failed_step = step;
+        return error;
+    }
+    *pid = child;
+    return 0;
+}
+
+// The passphrase prompt's guard. One prompt at a time (the prompt is on one thread).
+static volatile sig_atomic_t tokenrun_prompt_fd = -1;
+static struct termios tokenrun_prompt_saved;
+static const int tokenrun_prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static struct sigaction tokenrun_prompt_previous[4];
+static sigset_t tokenrun_prompt_previous_mask;
+
+static void tokenrun_prompt_handler(int number) {
+    int fd = tokenrun_prompt_fd;
+    if (fd >= 0) {
+        tcsetattr(fd, TCSANOW, &tokenrun_prompt_saved);
+        (void)!write(fd, "\n", 1);
+    }
+    // SA_RESETHAND made the handler default again; raised now, the signal is pending
+    // while this handler runs and kills the process once it is unblocked.
+    raise(number);
+    sigset_t just;
+    sigemptyset(&just);
+    sigaddset(&just, number);
+    pthread_sigmask(SIG_UNBLOCK, &just, NULL);
+}
+
+int tokenrun_prompt_guard_begin(int fd) {
+    if (tcgetattr(fd, &tokenrun_prompt_saved) != 0) return -1;
+    tokenrun_prompt_fd = fd;
+    struct sigaction guard;
+    memset(&guard, 0, sizeof guard);
+    guard.sa_handler = tokenrun_prompt_handler;
+    guard.sa_flags = SA_RESETHAND;
+    sigfillset(&guard.sa_mask);
+    sigset_t these;
+    sigemptyset(&these);
+    for (int i = 0; i < 4; i++) {
+        sigaction(tokenrun_prompt_signals[i], &guard, &tokenrun_prompt_previous[i]);
+        sigaddset(&these, tokenrun_prompt_signals[i]);
+    }
+    // A command that blocks these signals (a launch collects them with sigwait) still wants
+    // a Ctrl-C to end the prompt: this thread takes them while the prompt is up.
+    pthread_sigmask(SIG_UNBLOCK, &these, &tokenrun_prompt_previous_mask);
+    return 0;
+}
+
+void tokenrun_prompt_guard_end(void) {
+    pthread_sigmask(SIG_SETMASK, &tokenrun_prompt_previous_mask, NULL);
+    for (int i = 0; i < 4; i++) sigaction(tokenrun_prompt_signals[i], &tokenrun_prompt_previous[i], NULL);
+    tokenrun_prompt_fd = -1;
+}

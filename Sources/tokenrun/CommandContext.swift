@@ -54,8 +54,8 @@ struct CommandContext {
         let (vault, created) = try vault.unlockOrCreate(keys, now: now)
         if created {
             Diagnostics.notice("created a new vault at \(paths.vault)")
-            Diagnostics.notice(
-                "its key is in \(keys.keyFileForNewVault): keep a copy somewhere safe; without it the vault cannot be opened")
+            let origin = (try? KeySources.newVaultKey(.keyFile, environment: keys).origin) ?? "its key file"
+            Diagnostics.notice("its key is in \(origin): keep a copy somewhere safe; without it the vault cannot be opened")
         }
         return vault
     }

@@ -15,8 +15,9 @@ struct RunCommand: ParsableCommand {
             TOKENRUN_PROFILE and TOKENRUN_EXPIRES_AT (seconds since 1970); key-source \
             variables (TOKENRUN_KEY_FILE, TOKENRUN_PASSPHRASE and the like) are removed.
 
-            Exit status: the command's own (128+N if signal N killed it); 127/126 if it \
-            cannot be found/executed; 75 provider unavailable and the token expired \
+            Exit status: the command's own; if signal N killed it, tokenrun cleans up \
+            and dies of the same signal (a shell sees 128+N, and a loop stops on Ctrl-C); \
+            127/126 if it cannot be found/executed; 75 provider unavailable and the token expired \
             (retry later); 77 the refresh token is dead (tokenrun login -p NAME); 78 \
             configuration.
             """
@@ -102,7 +103,8 @@ struct RunCommand: ParsableCommand {
             for (profile, paths) in filePaths { for (variable, path) in paths { log.say("\(profile): file \(variable)=\(path)") } }
 
             if let signal = ChildProcess.pendingTerminationSignal() {
-                throw ExitCode(128 + signal)
+                files?.remove()
+                ChildProcess.dieOfSignal(signal)
             }
             var launch = AuditRecord(event: "launch", profiles: profile)
             launch.command = command[0].baseName
@@ -131,6 +133,9 @@ struct RunCommand: ParsableCommand {
                 ended.status = 128 + signal
             }
             context.record(ended, key: ready.auditKey, after: launched)
+            // Died of a signal: so does tokenrun, now that it has cleaned up, so that a shell
+            // sees a death by signal (bash stops a loop only when its child died of SIGINT).
+            if case .signaled(let signal) = exit { ChildProcess.dieOfSignal(signal) }
             if exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
         }
     }

@@ -10,8 +10,8 @@ struct VaultCommand: ParsableCommand {
             with any other key source) and keeps its secret key in this session's kernel keyring \
             until the time is up, so that later calls in the session need no passphrase and skip \
             Argon2id. The trade-off: until then, any process that shares the session keyring (your \
-            own processes in this login session, including the commands tokenrun runs) can use the \
-            key. tokenrun vault lock forgets it at once.
+            own processes in this login session) can use the key; the commands tokenrun runs get a \
+            session keyring of their own and cannot. tokenrun vault lock forgets it at once.
             """,
         subcommands: [VaultInit.self, VaultStatus.self, VaultUnlock.self, VaultLock.self]
     )
@@ -24,14 +24,16 @@ struct VaultInit: ParsableCommand {
         commandName: "init",
         abstract: "Create a new vault, sealed with a key file (default) or a passphrase.",
         discussion: """
-            With a key file (the default, and what cron jobs and services need), a random \
-            32-byte key is written to $TOKENRUN_KEY_FILE or $XDG_CONFIG_HOME/tokenrun/vault.key \
-            (mode 600); an existing valid key file there is reused. Keep a copy of it: \
-            without it the vault cannot be opened.
+            Key sources are taken in the order unlocking uses. With a key file (the default, \
+            and what cron jobs and services need), the key is $TOKENRUN_KEY_FILE, else the \
+            systemd credential tokenrun-vault-key in $CREDENTIALS_DIRECTORY, else \
+            $XDG_CONFIG_HOME/tokenrun/vault.key; a key file that does not exist yet is made \
+            (32 random bytes, mode 600), a valid one is reused. Keep a copy of it: without it \
+            the vault cannot be opened.
 
             With --passphrase, the key is derived from a passphrase with Argon2id. The \
-            passphrase comes from TOKENRUN_PASSPHRASE_FILE, TOKENRUN_PASSPHRASE or, on a \
-            terminal, is asked for twice.
+            passphrase comes from the systemd credential, TOKENRUN_PASSPHRASE, \
+            TOKENRUN_PASSPHRASE_FILE or, on a terminal, is asked for twice; an empty one is refused.
 
             An existing vault is never replaced.
             """
@@ -49,38 +51,18 @@ struct VaultInit: ParsableCommand {
             if let existing = try context.vault.summary() {
                 throw TokenrunError.vaultExists(path: existing.path)
             }
+            let kind: KeySourceKind = passphrase ? .passphrase : .keyFile
+            let (key, origin) = try KeySources.newVaultKey(kind, cost: kdfCost, environment: context.keys)
+            try context.vault.create(key, now: context.now)
             if passphrase {
-                let secret = try readNewPassphrase(context)
-                try context.vault.create(.passphrase(secret, cost: kdfCost), now: context.now)
-                Output.line("created the vault \(context.paths.vault), sealed with a passphrase (Argon2id, \(kdfCost.rawValue) cost)")
+                Output.line(
+                    "created the vault \(context.paths.vault), sealed with a passphrase from \(origin) (Argon2id, \(kdfCost.rawValue) cost)"
+                )
             } else {
-                let keyFile = context.keys.keyFileForNewVault
-                try context.vault.create(.keyFile(path: keyFile), now: context.now)
-                Output.line("created the vault \(context.paths.vault), sealed with the key file \(keyFile)")
-                Diagnostics.notice("keep a copy of \(keyFile) somewhere safe: without it the vault cannot be opened")
+                Output.line("created the vault \(context.paths.vault), sealed with \(origin)")
+                Diagnostics.notice("keep a copy of \(origin) somewhere safe: without it the vault cannot be opened")
             }
         }
-    }
-
-    func readNewPassphrase(_ context: CommandContext) throws -> SecretBytes {
-        let env = context.environment
-        if let path = env["TOKENRUN_PASSPHRASE_FILE"], !path.isEmpty {
-            return try KeySources.readPassphraseFile(path)
-        }
-        if let value = env["TOKENRUN_PASSPHRASE"], !value.isEmpty {
-            return try SecretBytes(utf8: value)
-        }
-        guard Terminal.hasControllingTerminal() else {
-            throw TokenrunError.passphraseUnavailable(
-                reason: "not on a terminal, and neither TOKENRUN_PASSPHRASE_FILE nor TOKENRUN_PASSPHRASE is set")
-        }
-        guard let first = try Terminal.readSecret(prompt: "New vault passphrase: ") else {
-            throw TokenrunError.passphraseUnavailable(reason: "an empty passphrase is not allowed")
-        }
-        guard let second = try Terminal.readSecret(prompt: "Repeat the passphrase: "), first.isEqual(to: second) else {
-            throw TokenrunError.passphraseUnavailable(reason: "the two passphrases differ")
-        }
-        return first
     }
 }
 
@@ -193,8 +175,8 @@ struct VaultUnlock: ParsableCommand {
             Running it again starts the time anew.
 
             The trade-off: until the time is up, any process that shares the session keyring \
-            (yours, in this login session, including the commands tokenrun runs) can read the key \
-            and open the vault. tokenrun vault lock forgets it at once. Where the process has no \
+            (yours, in this login session) can read the key and open the vault; the commands, hooks \
+            and browsers tokenrun starts get a new session keyring of their own. tokenrun vault lock forgets it at once. Where the process has no \
             session keyring of its own (no pam_keyinit, as in some ssh, su and container sessions) \
             the key goes to your user's default session keyring, shared by all your processes \
             without one; tokenrun says so.

@@ -200,6 +200,90 @@ struct KeyringTests {
         #expect(!line.contains(Self.passphrase))
     }
 
+    /// Python that looks for a `tokenrun:vault:` entry named argv[1] in its session keyring and in the
+    /// user's session keyring and tries to read it; with argv[2] "join", it then also joins the session
+    /// keyring "_ses" by name and looks again. Prints "read N" (the bytes it got) or "nothing".
+    static let keyReader =
+        keyctlPrelude + """
+            name=sys.argv[1].encode()
+            def look():
+                for ring in (-3, -5):
+                    serial=keyctl(10, ring, b'user', name, 0)
+                    if serial > 0:
+                        buf=ctypes.create_string_buffer(64)
+                        n=keyctl(11, serial, buf, 64)
+                        if n > 0: return n
+                return 0
+            got=look()
+            if not got and len(sys.argv) > 2 and sys.argv[2] == 'join' and keyctl(1, b'_ses') > 0: got=look()
+            print('read %d' % got if got else 'nothing')
+            """
+
+    @Test("a command tokenrun runs cannot read the key vault unlock cached, which the same check outside tokenrun reads")
+    func childCannotReadKey() throws {
+        let e = try setUp()
+        defer { _ = e.box.run(["vault", "lock"]) }
+        #expect(unlock(e, for: "1m").status == 0)
+        let name = keyringName(e)
+        // The control: run directly in this session, the reader gets the key's 32 bytes.
+        let direct = e.box.run(["-c", Self.keyReader, name], program: e.python)
+        #expect(direct.stdout.contains("read 32"), "\(direct.all)")
+        let child = e.box.run(["-p", "demo", "--", e.python, "-c", Self.keyReader, name, "join"])
+        #expect(child.status == 0, "\(child.all)")
+        #expect(child.stdout.contains("nothing"), "the child reached the key: \(child.all)")
+        // And tokenrun itself, in the same session, still opens the vault with it.
+        #expect(e.box.run(["get", "-p", "demo"]).status == 0)
+    }
+
+    @Test("in a login session's own keyring, neither the command nor one that rejoins \"_ses\" by name reaches the key")
+    func childCannotReadKeyFromOwnSession() throws {
+        let e = try setUp()
+        let name = keyringName(e)
+        let binary = CLISandbox.binary
+        // One shell in a new session keyring of its own (as pam_keyinit gives a login): unlock,
+        // read directly (the control), read from a command tokenrun runs, lock.
+        let script = """
+            TOKENRUN_PASSPHRASE='\(Self.passphrase)' '\(binary)' vault unlock --for 1m >/dev/null || exit 9
+            echo "direct: $('\(e.python)' -c "$READER" '\(name)')"
+            echo "child: $('\(binary)' -p demo -- '\(e.python)' -c "$READER" '\(name)' join)"
+            '\(binary)' vault lock >/dev/null
+            """
+        let wrapper =
+            keyctlPrelude + """
+                if keyctl(1, None) < 0: sys.exit('join session keyring: errno %d' % ctypes.get_errno())
+                os.execv('/bin/sh', ['sh', '-c', sys.argv[1]])
+                """
+        let result = e.box.run(["-c", wrapper, script], environment: ["READER": Self.keyReader], program: e.python)
+        #expect(result.status == 0, "\(result.all)")
+        #expect(result.stdout.contains("direct: read 32"), "\(result.all)")
+        #expect(result.stdout.contains("child: nothing"), "the child reached the key: \(result.all)")
+    }
+
+    @Test("a re-auth hook cannot read the key vault unlock cached")
+    func hookCannotReadKey() throws {
+        let e = try EndToEnd()
+        let output = e.box.root + "/hook.out"
+        e.box.write("reader.py", Self.keyReader)
+        let env = ["TOKENRUN_PASSPHRASE": Self.passphrase]
+        let made = e.box.run(["vault", "init", "--passphrase", "--kdf-cost", "interactive"], environment: env)
+        try #require(made.status == 0, "\(made.all)")
+        let seed = try e.provider.seed(accessExpiresIn: 0)
+        let imported = e.box.run(["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token, environment: env)
+        try #require(imported.status == 0, "\(imported.all)")
+        defer { _ = e.box.run(["vault", "lock"]) }
+        #expect(unlock(e, for: "1m").status == 0)
+        let name = keyringName(e)
+        e.box.write(
+            "config/tokenrun/config.toml",
+            "on_reauth_required = \"'\(e.python)' '\(e.box.root)/reader.py' '\(name)' join > '\(output)'\"\n")
+        try e.provider.revokeUser("alice")
+        let get = e.box.run(["get", "-p", "demo"])
+        #expect(get.status == 77, "\(get.all)")
+        #expect(e.box.read(output) == "nothing\n", "the hook reached the key: \(e.box.read(output) ?? "no output")")
+        let direct = e.box.run([e.box.root + "/reader.py", name], program: e.python)
+        #expect(direct.stdout.contains("read 32"), "\(direct.all)")
+    }
+
     @Test("--for 0, over 7 days or not a duration is a usage error (64) that caches nothing")
     func usage() throws {
         let e = try setUp()

@@ -123,27 +123,16 @@ struct LaunchTests {
             print('count',n[0],flush=True)
             """
         // A pseudo-terminal, with tokenrun in its foreground process group, as in an interactive shell.
-        let driver = """
-            import os,pty,sys,time,select
-            pid,fd=pty.fork()
-            if pid==0:
-                os.execv(sys.argv[1],[sys.argv[1],'-p','demo','--',sys.argv[2],'-c',sys.argv[3]])
-            out=b''
-            def pump(until,limit):
-                global out
-                end=time.time()+limit
-                while until not in out and time.time()<end:
-                    r,_,_=select.select([fd],[],[],0.1)
-                    if r:
-                        try: out+=os.read(fd,4096)
-                        except OSError: break
-            pump(b'ready',20)
-            os.write(fd,bytes([3]))
-            pump(b'count',20)
-            _,status=os.waitpid(pid,0)
-            print(out.decode(errors='replace'))
-            print('EXIT',os.waitstatus_to_exitcode(status))
-            """
+        let driver =
+            TerminalDriver.prelude + """
+                pid,fd=pty.fork()
+                if pid==0:
+                    os.execv(sys.argv[1],[sys.argv[1],'-p','demo','--',sys.argv[2],'-c',sys.argv[3]])
+                pump(b'ready',20)
+                os.write(fd,bytes([3]))
+                pump(b'count',20)
+                finish(pid,20)
+                """
         let result = e.box.start(["-c", driver, CLISandbox.binary, e.python, child], program: e.python).wait()
         #expect(result.stdout.contains("count 1"), "\(result.all)")
         #expect(result.stdout.contains("EXIT 0"), "\(result.all)")

@@ -221,36 +221,19 @@ struct SecretsTests {
         let imported = e.box.run(
             ["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token, environment: ["TOKENRUN_PASSPHRASE": passphrase])
         #expect(imported.status == 0, "\(imported.all)")
-        let driver = """
-            import os,pty,sys,time,select,termios
-            pid,fd=pty.fork()
-            if pid==0:
-                os.execv(sys.argv[1],[sys.argv[1],'get','-p','demo'])
-            out=b''
-            def pump(until,limit):
-                global out
-                end=time.time()+limit
-                while until not in out and time.time()<end:
-                    r,_,_=select.select([fd],[],[],0.1)
-                    if r:
-                        try: out+=os.read(fd,4096)
-                        except OSError: break
-            pump(b'assphrase',20)
-            time.sleep(0.2)
-            echo=termios.tcgetattr(fd)[3] & termios.ECHO
-            print('ECHO', 'on' if echo else 'off')
-            os.write(fd,sys.argv[2].encode()+b'\\n')
-            pump(b'\\n\\n',10)
-            _,status=os.waitpid(pid,0)
-            try:
-                while True:
-                    r,_,_=select.select([fd],[],[],0.2)
-                    if not r: break
-                    out+=os.read(fd,4096)
-            except OSError: pass
-            print(out.decode(errors='replace'))
-            print('EXIT',os.waitstatus_to_exitcode(status))
-            """
+        let driver =
+            TerminalDriver.prelude + """
+                pid,fd=pty.fork()
+                if pid==0:
+                    os.execv(sys.argv[1],[sys.argv[1],'get','-p','demo'])
+                pump(b'assphrase',20)
+                time.sleep(0.2)
+                echo=termios.tcgetattr(fd)[3] & termios.ECHO
+                print('ECHO', 'on' if echo else 'off')
+                os.write(fd,sys.argv[2].encode()+b'\\n')
+                pump(b'\\n\\n',10)
+                finish(pid,20)
+                """
         let result = e.box.start(["-c", driver, CLISandbox.binary, passphrase], program: e.python).wait()
         #expect(result.stdout.contains("ECHO off"), "\(result.all)")
         #expect(result.stdout.contains("EXIT 0"), "\(result.all)")

@@ -9,6 +9,8 @@ public struct CLIResult: Sendable {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+    /// The signal the process died of (then `status` is 128+N), or nil when it exited.
+    public var signal: Int32? = nil
     public var all: String { stdout + stderr }
 }
 
@@ -176,7 +178,9 @@ public final class RunningProcess: @unchecked Sendable {
             unlink(outPath)
             unlink(errPath)
         }
-        return CLIResult(status: code, stdout: readText(outPath) ?? "", stderr: readText(errPath) ?? "")
+        return CLIResult(
+            status: code, stdout: readText(outPath) ?? "", stderr: readText(errPath) ?? "",
+            signal: (status & 0x7f) == 0 ? nil : status & 0x7f)
     }
 
     /// The output so far.

@@ -2,6 +2,7 @@
 // set (the convention xdg-open and Python's webbrowser follow), else
 // `xdg-open URL` when a display exists. The browser is started and left
 // running; its output goes to tokenrun's stderr (xdg-open's to /dev/null).
+// It runs in a session keyring of its own, as the command does.
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -25,15 +26,9 @@ public enum Browser {
         let words = command.contains { $0.contains("%s") } ? command.map { $0.replacing("%s", with: url) } : command + [url]
         let quiet = command[0] == "xdg-open"
         do {
-            _ = try ChildProcess.spawnForUser(words, environment: KeySources.removingKeyVariables(from: environment)) { actions in
-                _ = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-                if quiet {
-                    _ = posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-                    _ = posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-                } else {
-                    _ = posix_spawn_file_actions_adddup2(&actions, 2, 1)
-                }
-            }
+            _ = try ChildProcess.spawnForUser(
+                words, environment: KeySources.removingKeyVariables(from: environment),
+                stdio: quiet ? [.null, .null, .null] : [.null, .copy(2), .inherit])
             return words[0]
         } catch {
             return nil

@@ -4,9 +4,20 @@
 // Signals: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH
 // are blocked in tokenrun (every thread, before any is started) and collected
 // with sigwaitinfo; each is relayed to the child exactly once. A signal the
-// terminal driver sent (si_code SI_KERNEL: Ctrl-C, Ctrl-\, a resize, a hangup)
-// already reached the child, which shares tokenrun's process group, so it is
-// not relayed again. The child starts with an empty mask and default handlers.
+// terminal driver sent (si_code SI_KERNEL: Ctrl-C, Ctrl-\, a resize) already
+// reached the child, which shares tokenrun's process group, so it is not
+// relayed again — except a hangup when tokenrun leads its session (`ssh -t
+// host tokenrun …`): the kernel sends that SIGHUP to the session leader
+// alone. The child starts with an empty mask and default handlers. When the
+// child dies of a signal, tokenrun cleans up and dies of the same one
+// (`dieOfSignal`), so that a shell sees a death by signal and stops its loop.
+//
+// Programs tokenrun starts for the user (the command, a re-auth hook, a
+// browser) go through `spawnForUser`, which also gives them a new, empty
+// session keyring of their own: a vault key cached by `tokenrun vault unlock`
+// is out of their reach (the C part is tokenrun_spawn_user in _TokenrunCShims).
+import _TokenrunCShims
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -56,8 +67,9 @@ public enum ChildProcess {
         return [SIGINT, SIGTERM, SIGHUP, SIGQUIT].first { sigismember(&pending, $0) == 1 }
     }
 
-    /// Runs `body` with spawn attributes for a child of tokenrun: an empty signal
-    /// mask and default handlers (tokenrun itself blocks the relayed signals).
+    /// Runs `body` with spawn attributes for tokenrun's own network helper: an empty signal
+    /// mask and default handlers (tokenrun itself blocks the relayed signals). Programs
+    /// started for the user go through `spawnForUser` instead.
     static func withChildAttributes<T>(_ body: (inout posix_spawnattr_t) throws -> T) rethrows -> T {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -83,32 +95,60 @@ public enum ChildProcess {
         }
     }
 
-    /// A failed posix_spawn: its error number.
+    /// A program that could not be started: its error number, and the step that failed.
     struct SpawnFailure: Error {
         let code: Int32
-        var reason: String { String(cString: strerror(code)) }
+        var step: Int32 = Int32(TOKENRUN_SPAWN_STEP_EXEC)
+        var reason: String {
+            let text = String(cString: strerror(code))
+            if step == Int32(TOKENRUN_SPAWN_STEP_KEYRING) { return "cannot give it a session keyring of its own: \(text)" }
+            return text
+        }
     }
 
-    /// Starts a program on the user's behalf (searched in PATH): the caller's umask and
-    /// core limit, an empty signal mask, default handlers, and the file actions `files` adds.
+    /// Where a program started for the user gets one of its standard descriptors.
+    enum Stream {
+        case inherit
+        case null
+        /// A copy of this descriptor of tokenrun's.
+        case copy(Int32)
+
+        var code: Int32 {
+            switch self {
+            case .inherit: Int32(TOKENRUN_STDIO_INHERIT)
+            case .null: Int32(TOKENRUN_STDIO_NULL)
+            case .copy(let fd): fd
+            }
+        }
+    }
+
+    /// Starts a program on the user's behalf (searched in PATH): the caller's umask and core
+    /// limit, an empty signal mask, default handlers, a new session keyring of its own, and
+    /// standard input, output and error as `stdio` says.
     static func spawnForUser(
-        _ words: [String], environment: [String: String], files: (inout posix_spawn_file_actions_t) -> Void = { _ in }
+        _ words: [String], environment: [String: String], stdio: [Stream] = [.inherit, .inherit, .inherit]
     ) throws(SpawnFailure) -> pid_t {
+        precondition(stdio.count == 3)
         let argv = words.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        files(&actions)
-        var pid: pid_t = 0
-        let spawned = ProcessHardening.withCallerSettings {
-            withChildAttributes { posix_spawnp(&pid, words[0], &actions, &$0, argv, envp) }
+        let defaults = relayedSignals + [SIGCHLD, SIGPIPE]
+        let caller = ProcessHardening.callerSettings
+        var pid: Int32 = 0
+        var step: Int32 = 0
+        let codes = stdio.map(\.code)
+        let failed = codes.withUnsafeBufferPointer { streams in
+            defaults.withUnsafeBufferPointer { signals in
+                tokenrun_spawn_user(
+                    &pid, words[0], argv, envp, streams.baseAddress, signals.baseAddress, Int32(signals.count),
+                    UInt32(caller?.umask ?? ProcessHardening.currentUmask), caller == nil ? 0 : 1,
+                    UInt64(caller?.core.rlim_cur ?? 0), UInt64(caller?.core.rlim_max ?? 0), &step)
+            }
         }
-        guard spawned == 0 else { throw SpawnFailure(code: spawned) }
+        guard failed == 0 else { throw SpawnFailure(code: failed, step: step) }
         return pid
     }
 
@@ -124,15 +164,38 @@ public enum ChildProcess {
             let signal = sigtimedwait(&set, &info, &timeout)
             if signal < 0 { continue }  // EINTR or EAGAIN (timeout): reap and wait again
             if signal == SIGCHLD { continue }
-            if shouldRelay(siCode: info.si_code) { kill(pid, signal) }
+            if shouldRelay(signal, siCode: info.si_code, sessionLeader: leadsSession) { kill(pid, signal) }
         }
     }
 
     /// Whether a signal that reached tokenrun must be passed to the child. One
-    /// the terminal driver generated (SI_KERNEL: Ctrl-C, Ctrl-\\, resize, hangup)
-    /// went to the whole foreground process group, child included, already.
-    static func shouldRelay(siCode: Int32) -> Bool {
-        siCode != siKernel
+    /// the terminal driver generated (SI_KERNEL: Ctrl-C, Ctrl-\\, resize) went to
+    /// the whole foreground process group, child included, already; but the
+    /// hangup of a terminal goes to its session's leader only, so a session
+    /// leader passes that SIGHUP on.
+    static func shouldRelay(_ signal: Int32, siCode: Int32, sessionLeader: Bool) -> Bool {
+        siCode != siKernel || (signal == SIGHUP && sessionLeader)
+    }
+
+    /// Whether tokenrun leads its session (as a command `ssh -t` or `setsid` starts does).
+    static var leadsSession: Bool { getsid(0) == getpid() }
+
+    /// Dies of `signal`, as the child did: default handler, raised, unblocked. Where the
+    /// signal would dump core, only while the process is non-dumpable (ProcessHardening:
+    /// then the kernel writes no core, whatever the core limit or core_pattern); else,
+    /// and if the signal does not kill, exits 128+N, the same status for a shell.
+    public static func dieOfSignal(_ signal: Int32) -> Never {
+        let dumpsCore = [SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS, SIGXCPU, SIGXFSZ].contains(signal)
+        fflush(nil)
+        if signal > 0 && signal != SIGKILL && signal != SIGSTOP && (!dumpsCore || ProcessHardening.isNonDumpable) {
+            Glibc.signal(signal, SIG_DFL)
+            var set = signalSet([signal])
+            raise(signal)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        } else if signal == SIGKILL {
+            raise(SIGKILL)
+        }
+        exit(128 + signal)
     }
 
     /// The child's exit, if it has exited.

@@ -2,9 +2,10 @@
 // the profile's (or the global configuration's) command runs once, through
 // /bin/sh -c, so that an unattended failure reaches a person. It gets the
 // profile name, the reason and the command that recovers — never a token —
-// and none of the key-source variables. Its output goes to tokenrun's stderr,
-// so it never mixes with `get`'s token on stdout. tokenrun waits for it a
-// bounded time; a hook that hangs is left running.
+// and none of the key-source variables; it runs in a session keyring of its
+// own, so no key `vault unlock` cached is within its reach. Its output goes to
+// tokenrun's stderr, so it never mixes with `get`'s token on stdout. tokenrun
+// waits for it a bounded time; a hook that hangs is left running.
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -41,10 +42,7 @@ public enum ReauthHook {
     public static func run(_ command: String, environment: [String: String]) -> Outcome {
         let pid: pid_t
         do {
-            pid = try ChildProcess.spawnForUser(["/bin/sh", "-c", command], environment: environment) { actions in
-                _ = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-                _ = posix_spawn_file_actions_adddup2(&actions, 2, 1)
-            }
+            pid = try ChildProcess.spawnForUser(["/bin/sh", "-c", command], environment: environment, stdio: [.null, .copy(2), .inherit])
         } catch {
             return .couldNotStart(error.reason)
         }

@@ -32,6 +32,20 @@ public enum ProcessHardening {
         _ = tokenrun_set_dumpable(0)
     }
 
+    /// The caller's umask and core limit as `apply()` found them; nil before `apply()`.
+    static var callerSettings: (umask: mode_t, core: rlimit)? { caller }
+
+    /// The umask in force now.
+    static var currentUmask: mode_t {
+        let mask = umask(0o077)
+        umask(mask)
+        return mask
+    }
+
+    /// Whether the process is non-dumpable: then the kernel writes no core file for it at all,
+    /// whatever the core limit, core_pattern or fs.suid_dumpable.
+    static var isNonDumpable: Bool { tokenrun_get_dumpable() == 0 }
+
     /// Has the kernel kill this process when its parent dies (for the network helper).
     public static func dieWithParent() {
         _ = tokenrun_set_parent_death_signal(SIGKILL)

@@ -52,6 +52,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case vaultVersionUnsupported(path: String, found: Int, supported: Int)
     case recordMoved(path: String, storedAs: String, sealedFor: String)
     case passphraseUnavailable(reason: String)
+    /// A passphrase source that holds nothing (told apart from a wrong passphrase).
+    case emptyPassphrase(source: PassphraseSource)
     case fileSystem(SystemCallError, what: String)
     case crypto(String)
     /// `log --verify` without the vault whose key chains the trail.
@@ -162,6 +164,8 @@ extension TokenrunError {
                 "the vault \(path) holds a record under \(MessageText.quoted(storedAs)) that was sealed for \(MessageText.quoted(sealedFor)): it was moved or tampered with"
         case .passphraseUnavailable(let reason):
             return "no passphrase: \(reason)"
+        case .emptyPassphrase(let source):
+            return "the passphrase from \(source.phrase) is empty; an empty passphrase never opens or seals a vault"
         case .fileSystem(let error, let what):
             return "cannot \(error.operation) \(what) \(error.path): \(error.reason)"
         case .crypto(let message):
@@ -271,6 +275,17 @@ extension TokenrunError {
             return ["use the tokenrun version that wrote this vault, or upgrade tokenrun"]
         case .passphraseUnavailable:
             return ["set TOKENRUN_PASSPHRASE_FILE to a file holding the passphrase (mode 600), or run on a terminal"]
+        case .emptyPassphrase(let source):
+            switch source {
+            case .variable:
+                return ["set TOKENRUN_PASSPHRASE to the passphrase, or unset it to be asked on a terminal: unset TOKENRUN_PASSPHRASE"]
+            case .file(let path):
+                return ["write the passphrase into \(path) (one line, mode 600)"]
+            case .credential(let path):
+                return ["put the passphrase into the systemd credential \(path) (LoadCredential= or SetCredentialEncrypted= in the unit)"]
+            case .terminal:
+                return ["run the command again and type the passphrase at the prompt"]
+            }
         case .fileSystem(let error, _):
             return ["check that \(error.path.directoryName) exists and is writable by you"]
         case .crypto:

@@ -7,7 +7,11 @@
 //   4. the default key file, $XDG_CONFIG_HOME/tokenrun/vault.key
 //   5. a passphrase prompt on the terminal
 // A source of the other kind than the vault's is passed over and named in the
-// error if nothing fits. None of these variables may reach a child process:
+// error if nothing fits. `vault init` (and a vault made by a first import or
+// login) walks the same list, `firstSource`, for the kind it makes: a key file
+// named there is created if absent, a systemd credential is used as it is.
+// An empty passphrase (variable, file, credential or prompt) is an error of
+// its own, never a wrong passphrase. None of these variables may reach a child process:
 // `KeySources.environmentVariables` lists them for the launcher to remove.
 // Key bytes and passphrases are read straight into SecretBytes.
 
@@ -58,46 +62,116 @@ public enum KeySources {
     public static let credentialName = "tokenrun-vault-key"
     public static let keyLength = 32
 
-    /// The first source, in order, that fits a vault sealed with `kind`.
-    public static func resolve(for kind: KeySourceKind, vault: String, environment: KeyEnvironment) throws -> KeyMaterial {
+    /// A key source found in the environment, before anything is read from it.
+    enum Source {
+        /// TOKENRUN_KEY_FILE or the default key file (a new vault may create it).
+        case keyFile(path: String, origin: String)
+        /// The systemd credential: a key file's 32 bytes or a passphrase, as the vault's kind says.
+        case credential(path: String)
+        case passphraseVariable(String)
+        case passphraseFile(path: String)
+        case prompt
+    }
+
+    /// The first source, in the documented order, for a vault sealed with `kind`; nil when
+    /// none is there. `skipped` says which sources of the other kind were passed over, and
+    /// `emptyVariable` whether TOKENRUN_PASSPHRASE was set to nothing. For a new vault the
+    /// default key file counts even where it does not exist yet.
+    static func firstSource(
+        for kind: KeySourceKind, environment: KeyEnvironment, newVault: Bool = false
+    ) -> (source: Source?, skipped: [String], emptyVariable: Bool) {
         let variables = environment.variables
         var skipped: [String] = []
-
+        let emptyVariable = variables["TOKENRUN_PASSPHRASE"] == ""
         if let path = nonEmpty(variables["TOKENRUN_KEY_FILE"]) {
-            if kind == .keyFile { return .keyFile(try readKeyFile(path), origin: "TOKENRUN_KEY_FILE (\(path))") }
+            if kind == .keyFile { return (.keyFile(path: path, origin: "TOKENRUN_KEY_FILE (\(path))"), [], emptyVariable) }
             skipped.append("TOKENRUN_KEY_FILE is set, but this vault is sealed with a passphrase")
         }
         if let directory = nonEmpty(variables["CREDENTIALS_DIRECTORY"]) {
             let path = Paths.join(directory, credentialName)
-            if FileSystem.exists(path) {
-                let origin = "systemd credential \(credentialName)"
-                switch kind {
-                case .keyFile: return .keyFile(try readKeyFile(path, checkPermissions: false), origin: origin)
-                case .passphrase: return .passphrase(try readPassphraseFile(path, checkPermissions: false), origin: origin)
-                }
-            }
+            if FileSystem.exists(path) { return (.credential(path: path), skipped, emptyVariable) }
         }
-        if let passphrase = variables["TOKENRUN_PASSPHRASE"], !passphrase.isEmpty {
-            if kind == .passphrase { return .passphrase(try SecretBytes(utf8: passphrase), origin: "TOKENRUN_PASSPHRASE") }
+        if let passphrase = nonEmpty(variables["TOKENRUN_PASSPHRASE"]) {
+            if kind == .passphrase { return (.passphraseVariable(passphrase), skipped, emptyVariable) }
             skipped.append("TOKENRUN_PASSPHRASE is set, but this vault is sealed with a key file")
         }
         if let path = nonEmpty(variables["TOKENRUN_PASSPHRASE_FILE"]) {
-            if kind == .passphrase {
-                return .passphrase(try readPassphraseFile(path), origin: "TOKENRUN_PASSPHRASE_FILE (\(path))")
-            }
+            if kind == .passphrase { return (.passphraseFile(path: path), skipped, emptyVariable) }
             skipped.append("TOKENRUN_PASSPHRASE_FILE is set, but this vault is sealed with a key file")
         }
         let defaultKey = environment.paths.defaultKeyFile
-        if kind == .keyFile, FileSystem.exists(defaultKey) || (try? FileSystem.status(defaultKey)) != nil {
-            return .keyFile(try readKeyFile(defaultKey), origin: "the key file \(defaultKey)")
+        if kind == .keyFile {
+            if newVault || FileSystem.exists(defaultKey) || (try? FileSystem.status(defaultKey)) != nil {
+                return (.keyFile(path: defaultKey, origin: "the key file \(defaultKey)"), skipped, emptyVariable)
+            }
+            skipped.append("the default key file \(defaultKey) does not exist")
+            return (nil, skipped, emptyVariable)
         }
-        if kind == .passphrase, let prompt = environment.prompt,
-            let passphrase = try prompt("Passphrase for the tokenrun vault \(vault): ")
-        {
-            return .passphrase(passphrase, origin: "the terminal")
+        return (environment.prompt == nil ? nil : .prompt, skipped, emptyVariable)
+    }
+
+    /// The first source, in order, that fits a vault sealed with `kind`.
+    public static func resolve(for kind: KeySourceKind, vault: String, environment: KeyEnvironment) throws -> KeyMaterial {
+        let (source, skipped, emptyVariable) = firstSource(for: kind, environment: environment)
+        switch source {
+        case .keyFile(let path, let origin)?:
+            return .keyFile(try readKeyFile(path), origin: origin)
+        case .credential(let path)?:
+            let origin = "systemd credential \(credentialName)"
+            switch kind {
+            case .keyFile: return .keyFile(try readKeyFile(path, checkPermissions: false), origin: origin)
+            case .passphrase: return .passphrase(try readPassphraseFile(path, checkPermissions: false, credential: true), origin: origin)
+            }
+        case .passphraseVariable(let passphrase)?:
+            return .passphrase(try SecretBytes(utf8: passphrase), origin: "TOKENRUN_PASSPHRASE")
+        case .passphraseFile(let path)?:
+            return .passphrase(try readPassphraseFile(path), origin: "TOKENRUN_PASSPHRASE_FILE (\(path))")
+        case .prompt?:
+            if let passphrase = try environment.prompt?("Passphrase for the tokenrun vault \(vault): ") {
+                return .passphrase(passphrase, origin: "the terminal")
+            }
+        case nil:
+            break
         }
-        if kind == .keyFile { skipped.append("the default key file \(defaultKey) does not exist") }
+        if emptyVariable && kind == .passphrase { throw TokenrunError.emptyPassphrase(source: .variable) }
         throw TokenrunError.noKeySource(vault: vault, sealedWith: kind.phrase, skipped: skipped)
+    }
+
+    /// How a new vault of `kind` is sealed, from the first source in the same order as
+    /// `resolve`, and where that is, for messages. On a terminal the passphrase is asked twice.
+    public static func newVaultKey(
+        _ kind: KeySourceKind, cost: PasswordHash.Cost = .moderate, environment: KeyEnvironment
+    ) throws -> (key: NewVaultKey, origin: String) {
+        let (source, _, emptyVariable) = firstSource(for: kind, environment: environment, newVault: true)
+        switch source {
+        case .keyFile(let path, _)?:
+            return (.keyFile(path: path), "the key file \(path)")
+        case .credential(let path)?:
+            let origin = "the systemd credential \(credentialName)"
+            switch kind {
+            case .keyFile: return (.key(try readKeyFile(path, checkPermissions: false)), origin)
+            case .passphrase:
+                return (.passphrase(try readPassphraseFile(path, checkPermissions: false, credential: true), cost: cost), origin)
+            }
+        case .passphraseVariable(let passphrase)?:
+            return (.passphrase(try SecretBytes(utf8: passphrase), cost: cost), "TOKENRUN_PASSPHRASE")
+        case .passphraseFile(let path)?:
+            return (.passphrase(try readPassphraseFile(path), cost: cost), "the passphrase file \(path)")
+        case .prompt?:
+            if let first = try environment.prompt?("New vault passphrase: ") {
+                guard let second = try environment.prompt?("Repeat the passphrase: "), first.isEqual(to: second) else {
+                    throw TokenrunError.passphraseUnavailable(reason: "the two passphrases differ")
+                }
+                return (.passphrase(first, cost: cost), "the terminal")
+            }
+        case nil:
+            break
+        }
+        if emptyVariable { throw TokenrunError.emptyPassphrase(source: .variable) }
+        throw TokenrunError.passphraseUnavailable(
+            reason:
+                "not on a terminal, and none of TOKENRUN_PASSPHRASE, TOKENRUN_PASSPHRASE_FILE or the systemd credential \(credentialName) is set"
+        )
     }
 
     /// Reads a 32-byte key file after checking its permissions.
@@ -121,8 +195,9 @@ public enum KeySources {
         return try SecretBytes(consuming: &bytes)
     }
 
-    /// Reads a passphrase file; one trailing newline is not part of the passphrase.
-    public static func readPassphraseFile(_ path: String, checkPermissions: Bool = true) throws -> SecretBytes {
+    /// Reads a passphrase file (or, with `credential`, the systemd credential); one trailing
+    /// newline is not part of the passphrase.
+    public static func readPassphraseFile(_ path: String, checkPermissions: Bool = true, credential: Bool = false) throws -> SecretBytes {
         if checkPermissions { try SecretFilePolicy.check(path, what: "the passphrase file") }
         var bytes: [UInt8]
         do {
@@ -135,7 +210,7 @@ public enum KeySources {
         }
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        guard !bytes.isEmpty else { throw TokenrunError.passphraseUnavailable(reason: "the passphrase file \(path) is empty") }
+        guard !bytes.isEmpty else { throw TokenrunError.emptyPassphrase(source: credential ? .credential(path) : .file(path)) }
         return try SecretBytes(consuming: &bytes)
     }
 

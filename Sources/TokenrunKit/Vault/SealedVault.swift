@@ -21,6 +21,8 @@ public struct VaultSummary: Sendable, Equatable {
 public enum NewVaultKey: Sendable {
     /// A 32-byte random key file at this path (created 0600 unless it already holds a valid key).
     case keyFile(path: String)
+    /// A 32-byte key given as it is (a systemd credential); sealed like a key-file vault.
+    case key(SecretBytes)
     /// A passphrase stretched with Argon2id at the given cost.
     case passphrase(SecretBytes, cost: PasswordHash.Cost)
 }
@@ -67,7 +69,7 @@ public struct SealedVault: Sendable {
     /// `created` is true when this call made it (the caller says where, on stderr).
     public func unlockOrCreate(_ environment: KeyEnvironment, now: Int64) throws -> (vault: UnlockedVault, created: Bool) {
         if try storage.load() == nil,
-            let made = try createIfAbsent(.keyFile(path: environment.keyFileForNewVault), now: now)
+            let made = try createIfAbsent(try KeySources.newVaultKey(.keyFile, environment: environment).key, now: now)
         {
             return (made, true)
         }
@@ -86,6 +88,9 @@ public struct SealedVault: Sendable {
             switch key {
             case .keyFile(let path):
                 wrapping = try Self.keyFileForNewVault(path)
+                kind = .keyFile
+            case .key(let key):
+                wrapping = key
                 kind = .keyFile
             case .passphrase(let passphrase, let cost):
                 let salt = try crypto { try Sodium.randomBytes(PasswordHash.saltLength) }

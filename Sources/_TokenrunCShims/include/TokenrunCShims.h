@@ -1,6 +1,9 @@
-// C calls that Swift cannot make directly (variadic prctl and syscall). Prefixed
-// symbols; only Sources/TokenrunKit/Support/ProcessHardening.swift (prctl) and
-// Sources/TokenrunKit/Vault/KeyringCache.swift (the kernel keyring) use them.
+// C calls that Swift cannot make directly (variadic prctl and syscall, code between
+// fork and exec, a signal handler). Prefixed symbols; only
+// Sources/TokenrunKit/Support/ProcessHardening.swift (prctl),
+// Sources/TokenrunKit/Vault/KeyringCache.swift (the kernel keyring),
+// Sources/TokenrunKit/Launch/ChildProcess.swift (spawning for the user) and
+// Sources/TokenrunKit/Support/PromptSignals.swift (the passphrase prompt) use them.
 #ifndef TOKENRUN_C_SHIMS_H
 #define TOKENRUN_C_SHIMS_H
 
@@ -51,5 +54,37 @@ int tokenrun_key_invalidate(int32_t key);
 
 /// keyctl(KEYCTL_REVOKE, key): the key can no longer be read (for kernels without KEYCTL_INVALIDATE).
 int tokenrun_key_revoke(int32_t key);
+
+
+// Starting a program on the user's behalf (the command, a re-auth hook, a browser).
+// posix_spawn cannot run code between fork and exec; this does, in the child:
+// every handler back to default (`default_signals` also from "ignored"), an empty
+// signal mask, the caller's umask and core limit, a new anonymous session keyring
+// (KEYCTL_JOIN_SESSION_KEYRING; skipped where the kernel offers no keyrings), the
+// standard descriptors, then execve with a PATH search as posix_spawnp does.
+// Only async-signal-safe calls run in the child.
+
+/// What `tokenrun_spawn_user` does with standard descriptor i: inherit it, open /dev/null, or dup2 from fd >= 0.
+enum { TOKENRUN_STDIO_INHERIT = -1, TOKENRUN_STDIO_NULL = -2 };
+
+/// Which step failed in the child (`failed_step`).
+enum { TOKENRUN_SPAWN_STEP_EXEC = 0, TOKENRUN_SPAWN_STEP_KEYRING = 1, TOKENRUN_SPAWN_STEP_STDIO = 2, TOKENRUN_SPAWN_STEP_FORK = 3 };
+
+/// Starts `file` (searched in PATH unless it holds a slash) with `argv` and `envp`; 0 and the
+/// pid in `pid`, or the errno of the step (`failed_step`) that failed. With `set_core` 0 the
+/// core limit is left as it is.
+int tokenrun_spawn_user(int *pid, const char *file, char *const argv[], char *const envp[], const int stdio[3],
+                        const int *default_signals, int default_count, unsigned int umask_value, int set_core,
+                        unsigned long long core_current, unsigned long long core_maximum, int *failed_step);
+
+// The passphrase prompt: a handler for SIGINT, SIGTERM, SIGHUP and SIGQUIT that puts
+// the terminal's saved settings back and then dies of the same signal, so that a
+// Ctrl-C at the prompt never leaves echo off.
+
+/// Saves `fd`'s terminal settings, installs the handler and unblocks those signals in this thread; -1 if `fd` is no terminal.
+int tokenrun_prompt_guard_begin(int fd);
+
+/// Restores the signal mask and handlers `tokenrun_prompt_guard_begin` replaced.
+void tokenrun_prompt_guard_end(void);
 
 #endif

@@ -101,6 +101,15 @@ struct SignalRelayTests {
         "signals from the terminal driver are not relayed (the child has them); signals sent by a process are",
         arguments: [(Int32(0x80), false), (Int32(0), true), (Int32(-1), true), (Int32(-6), true)])
     func relay(siCode: Int32, relayed: Bool) {
-        #expect(ChildProcess.shouldRelay(siCode: siCode) == relayed)
+        for signal in [SIGINT, SIGHUP, SIGWINCH] {
+            #expect(ChildProcess.shouldRelay(signal, siCode: siCode, sessionLeader: false) == relayed)
+        }
+    }
+
+    @Test("a session leader relays the terminal's hangup, which the kernel sends to the leader alone")
+    func hangupToLeader() {
+        #expect(ChildProcess.shouldRelay(SIGHUP, siCode: 0x80, sessionLeader: true))
+        #expect(!ChildProcess.shouldRelay(SIGINT, siCode: 0x80, sessionLeader: true))
+        #expect(!ChildProcess.shouldRelay(SIGWINCH, siCode: 0x80, sessionLeader: true))
     }
 }

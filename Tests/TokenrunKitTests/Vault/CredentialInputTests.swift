@@ -52,6 +52,7 @@ struct CredentialInputTests {
             .vaultTruncated(path: "/v"), .vaultCorrupt(path: "/v", reason: "r"), .vaultTampered(path: "/v", reason: "r"),
             .vaultVersionUnsupported(path: "/v", found: 2, supported: 1),
             .recordMoved(path: "/v", storedAs: "a", sealedFor: "b"), .passphraseUnavailable(reason: "r"),
+            .emptyPassphrase(source: .terminal),
             .fileSystem(SystemCallError(operation: "open", path: "/x/y", errno: 13), what: "the vault"),
             .crypto("c"), .invalidCredentialInput("i"), .notLoggedIn(profile: "p"),
         ]
