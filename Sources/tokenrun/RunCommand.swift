@@ -15,6 +15,13 @@ struct RunCommand: ParsableCommand {
             TOKENRUN_PROFILE and TOKENRUN_EXPIRES_AT (seconds since 1970); key-source \
             variables (TOKENRUN_KEY_FILE, TOKENRUN_PASSPHRASE and the like) are removed.
 
+            Concurrent launches refresh a credential once: the refresh holds that \
+            credential's lease (vault.leases/NAME.lock) and the others wait for it, at \
+            most the HTTP timeout plus the retry budget, then use its token; other \
+            profiles never wait. A refresh token goes only to the token endpoint and \
+            client id it was issued for: a profile that names others exits 78 before \
+            any request (tokenrun login -p NAME if the change is intended).
+
             Exit status: the command's own; if signal N killed it, tokenrun cleans up \
             and dies of the same signal (a shell sees 128+N, and a loop stops on Ctrl-C); \
             127/126 if it cannot be found/executed; 75 provider unavailable and the token expired \
