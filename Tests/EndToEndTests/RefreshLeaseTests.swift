@@ -42,15 +42,22 @@ struct RefreshLeaseTests {
         Issue.record("the provider never saw token request \(count)")
     }
 
+    /// Queues `fault`, starts `get -p demo` and returns once its token request is at the provider.
+    static func refreshInFlight(_ e: EndToEnd, fault: String, environment: [String: String] = [:]) throws -> RunningProcess {
+        let before = try e.provider.stats().token_requests
+        try e.provider.fault(fault)
+        let process = e.box.start(["get", "-p", "demo"], environment: environment)
+        try waitForTokenRequests(e, before + 1)
+        return process
+    }
+
     @Test("regression: while one profile refreshes through an 8 s token endpoint, a fresh profile's get and run finish at once")
     func slowRefreshStallsNoOtherProfile() throws {
         let e = try EndToEnd()
         try e.login()
         try Self.addFreshOther(e)
         let before = try e.provider.stats().token_requests
-        try e.provider.fault(#"{"kind":"delay","seconds":8,"count":1}"#)
-        let slow = e.box.start(["get", "-p", "demo"])
-        try Self.waitForTokenRequests(e, before + 1)
+        let slow = try Self.refreshInFlight(e, fault: #"{"kind":"delay","seconds":8,"count":1}"#)
 
         let get = e.box.run(["get", "-p", "other"])
         let run = e.box.run(["-p", "other", "--", "/bin/sh", "-c", "test -n \"$OTHER_TOKEN\""])
@@ -68,9 +75,7 @@ struct RefreshLeaseTests {
     func waiterTakesTheHoldersToken() throws {
         let e = try EndToEnd()
         try e.login()
-        try e.provider.fault(#"{"kind":"delay","seconds":2,"count":1}"#)
-        let first = e.box.start(["get", "-p", "demo"])
-        try Self.waitForTokenRequests(e, 1)
+        let first = try Self.refreshInFlight(e, fault: #"{"kind":"delay","seconds":2,"count":1}"#)
         let second = e.box.run(["get", "-p", "demo"])
         let firstResult = first.wait()
         #expect(firstResult.status == 0, "\(firstResult.all)")
@@ -87,9 +92,7 @@ struct RefreshLeaseTests {
         try e.login()
         // The holder's request never gets an answer; a waiter would wait 60 + 12 + 3 s and then exit 75.
         let slow = ["TOKENRUN_HTTP_TIMEOUT": "60"]
-        try e.provider.fault(#"{"kind":"hang","count":1}"#)
-        let holder = e.box.start(["get", "-p", "demo"], environment: slow)
-        try Self.waitForTokenRequests(e, 1)
+        let holder = try Self.refreshInFlight(e, fault: #"{"kind":"hang","count":1}"#, environment: slow)
         #expect(access(e.box.vaultPath + ".leases/demo.lock", F_OK) == 0)
         holder.signal(SIGKILL)
         #expect(holder.wait().status != 0)
@@ -102,9 +105,8 @@ struct RefreshLeaseTests {
     func boundedWait() throws {
         let e = try EndToEnd()
         try e.login()
-        try e.provider.fault(#"{"kind":"hang","count":1}"#)
-        let holder = e.box.start(["get", "-p", "demo"], environment: ["TOKENRUN_HTTP_TIMEOUT": "60"])
-        try Self.waitForTokenRequests(e, 1)
+        let holder = try Self.refreshInFlight(
+            e, fault: #"{"kind":"hang","count":1}"#, environment: ["TOKENRUN_HTTP_TIMEOUT": "60"])
         let waiter = e.box.run(["get", "-p", "demo"], environment: ["TOKENRUN_HTTP_TIMEOUT": "1"])
         #expect(holder.poll() == nil)
         #expect(waiter.status == 75, "\(waiter.all)")
@@ -121,9 +123,7 @@ struct RefreshLeaseTests {
         let e = try EndToEnd()
         try e.login()
         // Every attempt of the first launch's refresh (4, over about 3.5 s) gets a 503.
-        try e.provider.fault(#"{"kind":"status","status":503,"count":4}"#)
-        let first = e.box.start(["get", "-p", "demo"])
-        try Self.waitForTokenRequests(e, 1)
+        let first = try Self.refreshInFlight(e, fault: #"{"kind":"status","status":503,"count":4}"#)
         let second = e.box.run(["get", "-p", "demo"])
         let firstResult = first.wait()
         #expect(firstResult.status == 75, "\(firstResult.all)")
@@ -137,9 +137,7 @@ struct RefreshLeaseTests {
     func rotatedTokenNotSaved() throws {
         let e = try EndToEnd()
         try e.login()
-        try e.provider.fault(#"{"kind":"delay","seconds":2,"count":1}"#)
-        let launch = e.box.start(["get", "-p", "demo"])
-        try Self.waitForTokenRequests(e, 1)
+        let launch = try Self.refreshInFlight(e, fault: #"{"kind":"delay","seconds":2,"count":1}"#)
         // A directory where the write's temporary file goes: every write fails, even as root.
         e.box.write("data/tokenrun/vault.tmp/keep", "x")
         let result = launch.wait()
