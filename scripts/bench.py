@@ -18,7 +18,7 @@ and compares the medians (p90 shown beside them):
                                 on every call (TOKENRUN_PASSPHRASE)
   3b  passphrase vault, cached  the same after `vault unlock`       true                     A-B < 2 ms
   3c  Argon2id vs cached key    3a's A                              3b's A                   (reported)
-  4   refresh                   tokenrun -p demo --min-ttl 2h --    curl of the same token   A/B < 1.2
+  4   refresh                   tokenrun -p demo --refresh --      curl of the same token   A/B < 1.2
                                 true (refreshes on every launch)    request
   5   scale: credentials        vault of 10,000 credentials         vault of 1               A/B < 1.5
   6   scale: profiles           1,000 profile files                 1                        A/B < 1.5
@@ -80,7 +80,7 @@ CREDENTIALS_ONE_BY_ONE = 100 if QUICK else 1_000  # the cap without `import --ba
 PROFILES = 1_000
 AUDIT_RECORDS = 100_000 if QUICK else 1_000_000
 PASSPHRASE = "bench passphrase, not a secret"
-TOKEN_LIFETIME = 3600  # the provider's access tokens; --min-ttl 2h forces a refresh
+TOKEN_LIFETIME = 3600  # the provider's access tokens; --refresh forces a refresh
 
 TARGET_ADDED_MS = 2.0
 TARGET_REFRESH_RATIO = 1.2
@@ -487,7 +487,7 @@ class Bench:
     def case_refresh(self):
         curl = shutil.which("curl")
         home = self.home("refresh").ready()
-        a_name = "`tokenrun -p demo --min-ttl 2h -- true` (1 h tokens: every launch refreshes)"
+        a_name = "`tokenrun -p demo --refresh -- true` (every launch refreshes)"
         if curl is None:
             return [Row("4", "refresh vs curl", a_name, "curl", verdict="n/a", note="curl is not installed")]
 
@@ -508,7 +508,7 @@ class Bench:
                 return ms
 
         before = self.provider.refresh_requests()
-        s = self.h.interleave({"tokenrun": self.timer(home.run_argv("--min-ttl", "2h"), home.env),
+        s = self.h.interleave({"tokenrun": self.timer(home.run_argv("--refresh"), home.env),
                                "curl": CurlRefresh(self.provider.seed())}, REFRESH_RUNS, warmup=min(WARMUP, 5))
         made = self.provider.refresh_requests() - before
         expected = 2 * (REFRESH_RUNS + min(WARMUP, 5))

@@ -29,7 +29,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try Diagnostics.run {
             let context = CommandContext()
-            let ready = try context.tokens.usable([profile], minTTL: ttl.seconds)
+            let ready = try context.tokens.usable([profile], minTTL: ttl.seconds, force: ttl.refresh)
             for warning in ready.warnings { Diagnostics.warning(warning) }
             let injection = ready.injections[0]
             let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: context.now)

@@ -1,4 +1,4 @@
-// The two hot paths — `tokenrun [run] -p NAME… [--min-ttl DUR] -- CMD…` and
+// The two hot paths — `tokenrun [run] -p NAME… [--min-ttl DUR] [--refresh] -- CMD…` and
 // `tokenrun get -p NAME [--field F]` — parsed by hand. ArgumentParser builds
 // its model by reflection, and the dynamic casts that takes scan every
 // protocol conformance in the binary: measured, that was most of a warm
@@ -16,17 +16,20 @@ enum FastPath {
         if rest.first == "run" { rest = rest.dropFirst() }
         var profiles: [String] = []
         var minTTL: Int64?
+        var force = false
         while let word = rest.first {
             rest = rest.dropFirst()
             switch word {
             case "--":
                 // A profile named twice is a usage error, which ArgumentParser's validate() reports.
                 guard !profiles.isEmpty, !rest.isEmpty, RepeatedProfiles.duplicate(in: profiles) == nil else { return nil }
-                return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, command: Array(rest)) }
+                return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, force: force, command: Array(rest)) }
             case "-p", "--profile":
                 guard let name = rest.first, !name.hasPrefix("-") else { return nil }
                 profiles.append(name)
                 rest = rest.dropFirst()
+            case "--refresh":
+                force = true
             case "--min-ttl":
                 guard let text = rest.first, let seconds = DurationParser.seconds(text) else { return nil }
                 minTTL = seconds

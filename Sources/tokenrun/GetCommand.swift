@@ -48,11 +48,11 @@ struct GetCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Self.printValue(profile: profile, field: field, minTTL: ttl.seconds, json: json, verbose: verbose)
+        try Self.printValue(profile: profile, field: field, minTTL: ttl.seconds, force: ttl.refresh, json: json, verbose: verbose)
     }
 
     /// Prints one field (or all, as JSON) of a usable credential.
-    static func printValue(profile: String, field: Field, minTTL: Int64?, json: Bool, verbose: Bool = false) throws {
+    static func printValue(profile: String, field: Field, minTTL: Int64?, force: Bool = false, json: Bool, verbose: Bool = false) throws {
         try Diagnostics.run {
             let context = CommandContext()
             // XOAUTH2 names the account: without a username the string would be refused by the server.
@@ -60,7 +60,7 @@ struct GetCommand: ParsableCommand {
                 throw TokenrunError.profileIncomplete(
                     profile: profile, missing: "username, the mail account that XOAUTH2 names (username = \"you@example.com\")")
             }
-            let ready = try context.tokens.usable([profile], minTTL: minTTL)
+            let ready = try context.tokens.usable([profile], minTTL: minTTL, force: force)
             for warning in ready.warnings { Diagnostics.warning(warning) }
             Verbose(enabled: verbose).report(ready, now: context.now)
             let injection = ready.injections[0]

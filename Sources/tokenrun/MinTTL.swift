@@ -5,8 +5,13 @@ import TokenrunKit
 struct MinTTLOption: ParsableArguments {
     @Option(
         name: .customLong("min-ttl"),
-        help: ArgumentHelp("Refresh unless the token stays valid this long (\"90s\", \"10m\", \"1h\").", valueName: "DUR"))
+        help: ArgumentHelp(
+            "Refresh unless the token stays valid this long (\"90s\", \"10m\", \"1h\"); longer than the provider's token lifetime, it warns instead of refreshing every time.",
+            valueName: "DUR"))
     var minTTL: String?
+
+    @Flag(name: .customLong("refresh"), help: "Get a new access token from the provider now, whatever the stored one's life.")
+    var refresh = false
 
     func validate() throws {
         if let minTTL, DurationParser.seconds(minTTL) == nil {

@@ -59,12 +59,14 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Self.launch(profiles: profile, minTTL: ttl.seconds, command: command, verbose: verbose, keepFresh: keepFresh, serve: serve)
+        try Self.launch(
+            profiles: profile, minTTL: ttl.seconds, force: ttl.refresh, command: command, verbose: verbose, keepFresh: keepFresh,
+            serve: serve)
     }
 
     /// Refreshes, injects, runs `command` and passes its status on (thrown as ExitCode).
     static func launch(
-        profiles profile: [String], minTTL: Int64?, command: [String], verbose: Bool = false, keepFresh: Bool = false,
+        profiles profile: [String], minTTL: Int64?, force: Bool = false, command: [String], verbose: Bool = false, keepFresh: Bool = false,
         serve: Bool = false
     ) throws {
         // Before anything can start a thread, so every thread inherits the mask.
@@ -72,7 +74,7 @@ struct RunCommand: ParsableCommand {
         try Diagnostics.run {
             let context = CommandContext()
             let session = try context.tokens.session(profile)
-            let ready = try session.usable(minTTL: minTTL)
+            let ready = try session.usable(minTTL: minTTL, force: force)
             for warning in ready.warnings { Diagnostics.warning(warning) }
             let log = Verbose(enabled: verbose)
             log.report(ready, now: context.now)

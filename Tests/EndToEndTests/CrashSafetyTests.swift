@@ -1,5 +1,5 @@
 // Issue 5 §2: crash safety. tokenrun is SIGKILLed at random moments of a
-// forced refresh (`--min-ttl` beyond the token's life makes every launch
+// forced refresh (`--refresh` makes every launch
 // refresh, rotate the refresh token and rewrite the vault), hundreds of times
 // in `make stress`, fewer in `make test`:
 //
@@ -36,7 +36,7 @@ struct CrashSafetyTests {
         var longest = 0.0
         for _ in 0..<3 {
             let begin = monotonicSeconds()
-            let result = e.box.run(["get", "-p", "demo", "--min-ttl", "2h"])
+            let result = e.box.run(["get", "-p", "demo", "--refresh"])
             try #require(result.status == 0, "\(result.all)")
             longest = max(longest, monotonicSeconds() - begin)
         }
@@ -59,8 +59,8 @@ struct CrashSafetyTests {
             }
             let process =
                 round % 2 == 0
-                ? e.box.start(["get", "-p", "demo", "--min-ttl", "2h"])
-                : e.box.start(["run", "-p", "demo", "--min-ttl", "2h", "--", "/bin/sh", "-c", "test -s \"$TOKEN_FILE\" && sleep 0.2"])
+                ? e.box.start(["get", "-p", "demo", "--refresh"])
+                : e.box.start(["run", "-p", "demo", "--refresh", "--", "/bin/sh", "-c", "test -s \"$TOKEN_FILE\" && sleep 0.2"])
             usleep(UInt32(Double.random(in: 0...((longest + serverDelay) * 1.2)) * 1e6))
             process.signal(SIGKILL)
             let killed = process.wait()
@@ -92,7 +92,7 @@ struct CrashSafetyTests {
                 lost += 1
                 if serverDelay > 0 { lostWhileDelayed += 1 }
                 #expect(killed.status != 0, "round \(round): a launch that ended normally stored what it got")
-                let reuse = e.box.run(["get", "-p", "demo", "--min-ttl", "2h"])
+                let reuse = e.box.run(["get", "-p", "demo", "--refresh"])
                 #expect(reuse.status == 77, "round \(round): \(reuse.all)")
                 #expect(reuse.stderr.contains("tokenrun login -p demo"), "\(reuse.stderr)")
                 #expect(try settle(e).reuse_events == before.reuse_events + 1, "round \(round): the old refresh token was a reuse")
@@ -106,7 +106,7 @@ struct CrashSafetyTests {
         }
 
         // Once more without a kill: the chain of refresh tokens is intact.
-        let last = e.box.run(["get", "-p", "demo", "--min-ttl", "2h"])
+        let last = e.box.run(["get", "-p", "demo", "--refresh"])
         #expect(last.status == 0, "\(last.all)")
         let stats = try settle(e)
         print(

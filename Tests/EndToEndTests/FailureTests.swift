@@ -57,7 +57,7 @@ struct FailureTests {
         #expect(e.launch().status == 0)
         let stopped = e.provider.url
         e.provider.stop()
-        let result = e.launch(["--no-call"], flags: ["run", "--min-ttl", "3h"])
+        let result = e.launch(["--no-call"], flags: ["run", "--refresh"])
         #expect(result.status == 0, "\(result.all)")
         #expect(result.stderr.contains("tokenrun: warning: could not refresh demo"))
         _ = stopped

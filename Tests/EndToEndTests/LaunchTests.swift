@@ -28,12 +28,21 @@ struct LaunchTests {
         #expect(stats.token_requests == 1)
         #expect(stats.api_ok == 2)
 
-        // --min-ttl beyond the token's life forces a refresh, with the rotated token (no reuse).
-        let forced = e.launch(flags: ["run", "--min-ttl", "2h"])
+        // --refresh forces a refresh, with the rotated token (no reuse).
+        let forced = e.launch(flags: ["run", "--refresh"])
         #expect(forced.status == 0, "\(forced.all)")
         stats = try e.provider.stats()
         #expect(stats.refresh_success == 2)
         #expect(stats.reuse_events == 0)
+
+        // --min-ttl beyond the provider's 1 h tokens can never be met: a warning, and no request.
+        let unmeetable = e.launch(flags: ["run", "--min-ttl", "2h"])
+        #expect(unmeetable.status == 0, "\(unmeetable.all)")
+        #expect(
+            unmeetable.stderr.contains(
+                "tokenrun: warning: the provider issues tokens of demo for 1h, so --min-ttl 2h can never be met"),
+            "\(unmeetable.stderr)")
+        #expect(try e.provider.stats().refresh_success == 2)
         // The seeded refresh token was rotated away: the vault no longer holds it.
         #expect(!(e.box.read(e.box.vaultPath) ?? "").contains(seed.refresh_token))
     }

@@ -26,13 +26,13 @@ struct RecipeTests {
         #expect(cron(e, line).status == 0)
         try e.provider.revokeUser("alice")
         try e.provider.config(#"{"access_token_lifetime": 1}"#)
-        let dead = cron(e, line.replacing("--min-ttl 10m", with: "--min-ttl 2h"))
+        let dead = cron(e, line.replacing("--min-ttl 10m", with: "--refresh"))
         #expect(dead.status == 77, "\(dead.all)")
         #expect(e.box.read(mailLog) == "demo needs: tokenrun login -p demo\n")
         try e.login()
         #expect(cron(e, line).status == 0)
         e.provider.stop()
-        let down = cron(e, line.replacing("--min-ttl 10m", with: "--min-ttl 2h"))
+        let down = cron(e, line.replacing("--min-ttl 10m", with: "--refresh"))
         #expect(down.status == 75, "\(down.all)")
     }
 

@@ -61,7 +61,9 @@ public struct Refresher: Sendable {
             return (stored, .fresh, [])
         }
         try IssuerBinding.check(stored, profile: profile)
-        if !policy.needsRefresh(stored, now: clock()) { return (stored, .fresh, []) }
+        if !policy.needsRefresh(stored, now: clock()) {
+            return (stored, .fresh, Self.unmeetableMinTTL(stored, policy: policy, profile: profile).map { [$0] } ?? [])
+        }
         return try refreshUnderLease(stored, profile: profile, policy: policy)
     }
 
@@ -102,7 +104,7 @@ public struct Refresher: Sendable {
         guard let current = try vault.credential(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
         try Self.failFast(current, profile: profile)
         try IssuerBinding.check(current, profile: profile)
-        if !policy.needsRefresh(current, now: clock()) { return (current, .refreshedElsewhere, []) }
+        if satisfies(current, since: stored, policy: policy) { return (current, .refreshedElsewhere, []) }
         guard current != stored, current.updatedAt >= stored.updatedAt, let failure = current.lastError else { return nil }
         let now = clock()
         if let expiresAt = current.expiresAt, current.accessToken != nil, expiresAt > now {
@@ -113,6 +115,16 @@ public struct Refresher: Sendable {
         throw TokenrunError.providerUnavailable(profile: profile.name, reason: failure, attempts: 0)
     }
 
+    /// Whether `current` does for this launch: fresh enough for `policy`, or — for
+    /// --refresh — newly refreshed by another process since `stored` was read.
+    func satisfies(_ current: Credential, since stored: Credential, policy: RefreshPolicy) -> Bool {
+        if policy.force {
+            return current != stored && current.state == .connected && current.lastError == nil && current.accessToken != nil
+                && current.refreshedAt != stored.refreshedAt
+        }
+        return !policy.needsRefresh(current, now: clock())
+    }
+
     /// Holding the lease: re-reads the record, refreshes when it still needs it, and
     /// writes the result (the vault's write lock is taken only for that write).
     func refreshHoldingLease(_ stored: Credential, profile: Profile, policy: RefreshPolicy) throws -> (
@@ -121,7 +133,7 @@ public struct Refresher: Sendable {
         guard let current = try vault.credential(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
         try Self.failFast(current, profile: profile)
         try IssuerBinding.check(current, profile: profile)
-        if !policy.needsRefresh(current, now: clock()) {
+        if satisfies(current, since: stored, policy: policy) {
             return (current, current == stored ? .fresh : .refreshedElsewhere, [])
         }
         var attempts: [RefreshAttempt] = []
@@ -168,9 +180,11 @@ public struct Refresher: Sendable {
     /// A warning when `--min-ttl` asks for more life than the provider gives a token:
     /// the launch refreshed once, and the policy will not refresh for it again.
     static func unmeetableMinTTL(_ credential: Credential, policy: RefreshPolicy, profile: Profile) -> String? {
-        guard let minTTL = policy.minTTL, let lifetime = RefreshPolicy.issuedLifetime(credential), lifetime < minTTL else { return nil }
+        guard let minTTL = policy.minTTL, RefreshPolicy.providerCannotMeet(minTTL, credential),
+            let lifetime = RefreshPolicy.issuedLifetime(credential)
+        else { return nil }
         return
-            "the provider issues tokens of \(profile.name) for \(DurationParser.format(lifetime)), so --min-ttl \(DurationParser.format(minTTL)) can never be met; using the new token"
+            "the provider issues tokens of \(profile.name) for \(DurationParser.format(lifetime)), so --min-ttl \(DurationParser.format(minTTL)) can never be met; it refreshes them as its window says instead"
     }
 
     /// Throws at once, without any request, for a credential already known dead.

@@ -32,8 +32,8 @@ public struct TokenService: Sendable {
     }
 
     /// Loads every profile first (so a typo fails before any network), then refreshes each as needed.
-    public func usable(_ names: [String], minTTL: Int64?) throws -> Result {
-        try session(names).usable(minTTL: minTTL)
+    public func usable(_ names: [String], minTTL: Int64?, force: Bool = false) throws -> Result {
+        try session(names).usable(minTTL: minTTL, force: force)
     }
 
     /// The profiles loaded and the vault unlocked, ready to refresh — once, or again and
@@ -78,10 +78,10 @@ public struct TokenService: Sendable {
         public let auditKey: AuditKey
 
         /// A usable credential for every profile (refreshing each as its policy says).
-        public func usable(minTTL: Int64?) throws -> Result {
+        public func usable(minTTL: Int64?, force: Bool = false) throws -> Result {
             var result = Result(injections: [], warnings: [], outcomes: [:], sealedWith: sealedWith, auditKey: auditKey)
             for profile in profiles {
-                let (credential, outcome, warnings) = try usable(profile, minTTL: minTTL)
+                let (credential, outcome, warnings) = try usable(profile, minTTL: minTTL, force: force)
                 result.injections.append(Injection(profile: profile, credential: credential))
                 result.warnings += warnings
                 result.outcomes[profile.name] = outcome
@@ -91,8 +91,8 @@ public struct TokenService: Sendable {
 
         /// A usable credential for one profile; while it refreshes, signals that would end
         /// tokenrun wait until the vault is written (Refresher).
-        public func usable(_ profile: Profile, minTTL: Int64?) throws -> (Credential, RefreshOutcome, [String]) {
-            let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL)
+        public func usable(_ profile: Profile, minTTL: Int64?, force: Bool = false) throws -> (Credential, RefreshOutcome, [String]) {
+            let policy = RefreshPolicy(window: profile.refreshWindow, minTTL: minTTL, force: force)
             // Network helpers are reaped once the tokens they brought are in the vault.
             defer { HelperProcessTransport.reapAnswered() }
             return try refresher.usableCredential(for: profile, policy: policy)

@@ -64,4 +64,33 @@ struct RefreshPolicyTests {
         credential.issuedAt = credential.expiresAt! + 10
         #expect(RefreshPolicy(window: 300).needsRefresh(credential, now: Self.now))
     }
+
+    @Test("a --min-ttl longer than the lifetime the provider gave the stored token does not refresh again, unless inside the window")
+    func unmeetableMinTTL() {
+        var fromProvider = Case(name: "", lifetime: 3600, remaining: 3000, refresh: false).credential
+        fromProvider.refreshedAt = fromProvider.issuedAt
+        let policy = RefreshPolicy(window: 300, minTTL: 7200)
+        #expect(!policy.needsRefresh(fromProvider, now: Self.now))
+        #expect(RefreshPolicy.providerCannotMeet(7200, fromProvider))
+        // Its window still applies.
+        var late = fromProvider
+        late.expiresAt = Self.now + 200
+        late.issuedAt = late.expiresAt! - 3600
+        late.refreshedAt = late.issuedAt
+        #expect(policy.needsRefresh(late, now: Self.now))
+        // A lifetime not known to be the provider's (never refreshed here) is tried once.
+        var unknown = fromProvider
+        unknown.refreshedAt = nil
+        #expect(policy.needsRefresh(unknown, now: Self.now))
+        // A --min-ttl the provider can meet still forces the refresh.
+        #expect(RefreshPolicy(window: 300, minTTL: 3500).needsRefresh(fromProvider, now: Self.now))
+    }
+
+    @Test("--refresh refreshes whatever is stored")
+    func forced() {
+        var fresh = Case(name: "", lifetime: 3600, remaining: 3500, refresh: false).credential
+        fresh.refreshedAt = fresh.issuedAt
+        #expect(!RefreshPolicy(window: 300).needsRefresh(fresh, now: Self.now))
+        #expect(RefreshPolicy(window: 300, force: true).needsRefresh(fresh, now: Self.now))
+    }
 }
