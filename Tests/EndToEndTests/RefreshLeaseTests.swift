@@ -150,4 +150,22 @@ struct RefreshLeaseTests {
         let status = e.box.run(["status", "-p", "demo"])
         #expect(status.status == 0, "\(status.all)")
     }
+
+    @Test("--refresh while another --refresh of the same credential is in flight takes that refresh's token: one request")
+    func forcedRefreshesShareOneRequest() throws {
+        let e = try EndToEnd()
+        try e.login()
+        #expect(e.box.run(["get", "-p", "demo"]).status == 0)
+        let before = try e.provider.stats().token_requests
+        let faults = #"{"kind":"delay","seconds":2,"count":1}"#
+        try e.provider.fault(faults)
+        let first = e.box.start(["get", "-p", "demo", "--refresh"])
+        try Self.waitForTokenRequests(e, before + 1)
+        let second = e.box.run(["get", "-p", "demo", "--refresh"])
+        let firstResult = first.wait()
+        #expect(firstResult.status == 0, "\(firstResult.all)")
+        #expect(second.status == 0, "\(second.all)")
+        #expect(second.stdout == firstResult.stdout)
+        #expect(try e.provider.stats().token_requests == before + 1)
+    }
 }
