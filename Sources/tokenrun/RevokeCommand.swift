@@ -39,6 +39,9 @@ struct RevokeCommand: ParsableCommand {
             if !local {
                 // The grant's tokens go only to the issuer it is bound to; a mismatch keeps the record.
                 try IssuerBinding.check(credential, profile: profile)
+                if let url = profile.oauth.revocationEndpoint {
+                    try IssuerBinding.checkRevocation(url, credential: credential, profile: profile)
+                }
                 (remote, remoteFailure) = revokeRemotely(credential, profile: profile, context: context)
             }
             try vault.remove(profile: profile.name)

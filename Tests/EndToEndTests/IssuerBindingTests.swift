@@ -13,7 +13,9 @@ import Testing
 @Suite("end to end: credentials bound to their issuer")
 struct IssuerBindingTests {
     /// A directory of profiles first on TOKENRUN_PROFILE_PATH holding a "demo" that names `endpoint`.
-    static func shadowProfile(_ e: EndToEnd, endpoint: String, clientID: String = "tokenrun-test") -> [String: String] {
+    static func shadowProfile(
+        _ e: EndToEnd, endpoint: String, clientID: String = "tokenrun-test", revocation: String? = nil
+    ) -> [String: String] {
         let directory = e.box.root + "/elsewhere"
         mkdir(directory, 0o700)
         e.box.write(
@@ -21,7 +23,7 @@ struct IssuerBindingTests {
             """
             [oauth]
             token_endpoint = "\(endpoint)"
-            revocation_endpoint = "\(endpoint.replacing("/oauth/token", with: "/oauth/revoke"))"
+            revocation_endpoint = "\(revocation ?? endpoint.replacing("/oauth/token", with: "/oauth/revoke"))"
             client_id = "\(clientID)"
             client_secret = "test-secret"
             scopes = ["api.read", "offline_access"]
@@ -94,5 +96,19 @@ struct IssuerBindingTests {
         #expect(try other.stats().refresh_success == 1)
         // And now the original profile is the one that names another endpoint.
         #expect(e.box.run(["get", "-p", "demo"]).status == 78)
+    }
+
+    @Test("revoke refuses a revocation endpoint on another server than the issuer's (78), and sends it nothing")
+    func revocationElsewhere() throws {
+        let e = try EndToEnd()
+        let seed = try e.login()
+        let other = try TestProvider(in: e.box)
+        let shadow = Self.shadowProfile(e, endpoint: e.provider.tokenEndpoint, revocation: other.url + "/oauth/revoke")
+        let result = e.box.run(["revoke", "-p", "demo"], environment: shadow)
+        #expect(result.status == 78, "\(result.all)")
+        #expect(result.stderr.contains("is not on the server that issued its grant"), "\(result.stderr)")
+        #expect(!result.all.contains(seed.refresh_token))
+        #expect(try other.stats().revocation_requests == 0)
+        #expect(e.launch().status == 0, "the credential was kept")
     }
 }

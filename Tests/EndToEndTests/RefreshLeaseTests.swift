@@ -90,7 +90,7 @@ struct RefreshLeaseTests {
     func killedHolderReleasesTheLease() throws {
         let e = try EndToEnd()
         try e.login()
-        // The holder's request never gets an answer; a waiter would wait 60 + 12 + 3 s and then exit 75.
+        // The holder's request never gets an answer; a waiter would wait over a minute and then exit 75.
         let slow = ["TOKENRUN_HTTP_TIMEOUT": "60"]
         let holder = try Self.refreshInFlight(e, fault: #"{"kind":"hang","count":1}"#, environment: slow)
         #expect(access(e.box.vaultPath + ".leases/demo.lock", F_OK) == 0)

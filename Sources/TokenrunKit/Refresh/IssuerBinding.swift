@@ -24,6 +24,20 @@ public enum IssuerBinding {
             endpoint: profile.oauth.tokenEndpoint, clientID: profile.oauth.clientID)
     }
 
+    /// Throws unless `url`, where `revoke` would send the refresh token, is on the same
+    /// origin (scheme, host and port) as the token endpoint the credential is bound to.
+    public static func checkRevocation(_ url: String, credential: Credential, profile: Profile) throws {
+        guard let bound = credential.issuer, origin(of: url) != origin(of: bound.tokenEndpoint) else { return }
+        throw TokenrunError.revocationElsewhere(profile: profile.name, revocationEndpoint: url, boundEndpoint: bound.tokenEndpoint)
+    }
+
+    /// `scheme://host[:port]`, lowercased.
+    static func origin(of url: String) -> String {
+        guard let separator = url.firstRange(of: "://") else { return url.lowercased() }
+        let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return (url[..<separator.upperBound] + authority).lowercased()
+    }
+
     /// `credential` bound to `profile`'s issuer when it was not bound yet.
     public static func bindingIfUnbound(_ credential: Credential, profile: Profile) -> Credential {
         guard credential.issuer == nil, profile.kind == .oauth, let issuer = issuer(of: profile) else { return credential }

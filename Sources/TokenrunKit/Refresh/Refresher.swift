@@ -45,11 +45,12 @@ public struct Refresher: Sendable {
     }
 
     /// How long a launch waits for another process's refresh of the same credential:
-    /// the longest a refresh can hold its lease (its last attempt may start just
-    /// inside the retry budget and take the whole HTTP timeout), and a little for
-    /// starting the helper and writing the vault.
+    /// the longest a refresh can hold its lease: its last attempt may start just
+    /// inside the retry budget and run to the network helper's own deadline
+    /// (HTTPHelper: the total timeout, the connect timeout and 5 s), then write the vault.
     public var leaseWaitSeconds: Double {
-        TransportLimits(environment: environment).totalTimeout + retryBudgetSeconds + 3
+        let limits = TransportLimits(environment: environment)
+        return retryBudgetSeconds + limits.totalTimeout + limits.connectTimeout + 5 + 3
     }
 
     /// A credential whose access token satisfies `policy`, and how it was obtained.
@@ -156,16 +157,21 @@ public struct Refresher: Sendable {
         }
     }
 
-    /// Writes the refresh's result over `base`, unless something else (a login, an
-    /// import, a revoke) replaced the record meanwhile: that newer grant stands,
-    /// and this launch still uses the token it got. A failed write of a rotated
+    /// Writes the refresh's result over `base`, unless something else replaced the
+    /// grant meanwhile (a login or an import: another refresh token; a revoke: no
+    /// record): that newer grant stands, and this launch still uses the token it got.
+    /// A change that kept the grant (git-credential erase dropping the access token)
+    /// is written over: the rotated refresh token must not be lost. A failed write of a rotated
     /// refresh token is tried once more, then reported as exactly that.
     func store(_ updated: Credential, over base: Credential, profile: Profile, rotated: Bool) throws -> Credential {
         if updated == base { return updated }
         var tries = 0
         while true {
             do {
-                try vault.updateCredential(for: profile.name) { now in now == base ? updated : nil }
+                try vault.updateCredential(for: profile.name) { now in
+                    guard let now, now.refreshToken == base.refreshToken else { return nil }
+                    return updated
+                }
                 return updated
             } catch {
                 tries += 1

@@ -78,6 +78,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case revocationFailed(profile: String, reason: String, transient: Bool)
     /// The profile names another token endpoint or client than the one the grant was issued for.
     case issuerMismatch(profile: String, boundEndpoint: String, boundClientID: String?, endpoint: String?, clientID: String?)
+    /// `revoke` would send the refresh token to another origin than the issuer's.
+    case revocationElsewhere(profile: String, revocationEndpoint: String, boundEndpoint: String)
     /// Another process kept refreshing this credential for longer than a refresh may take.
     case refreshStillInProgress(profile: String, holder: String?, waitedSeconds: Int)
     /// The provider rotated the refresh token and the vault write of the new one failed.
@@ -202,6 +204,9 @@ extension TokenrunError {
             let named = (endpoint ?? "no token endpoint") + (clientID.map { " (client \(MessageText.quoted($0)))" } ?? "")
             return
                 "the credential of \"\(profile)\" was issued by \(bound), but the profile now names \(named); its refresh token was not sent"
+        case .revocationElsewhere(let profile, let revocationEndpoint, let boundEndpoint):
+            return
+                "the revocation endpoint of \"\(profile)\" (\(revocationEndpoint)) is not on the server that issued its grant (\(boundEndpoint)); its refresh token was not sent, and the credential was kept"
         case .refreshStillInProgress(let profile, let holder, let waited):
             return
                 "another tokenrun\(holder.map { " (process \($0))" } ?? "") has been refreshing \"\(profile)\" for over \(waited) s, and its access token has expired"
@@ -326,6 +331,10 @@ extension TokenrunError {
             return [
                 "if the profile is not what you expect, check where it was loaded from: tokenrun profiles show \(profile)",
                 "if the change is intended, log in to the new endpoint: tokenrun login -p \(profile)",
+            ]
+        case .revocationElsewhere(let profile, _, _):
+            return [
+                "fix oauth.revocation_endpoint of profile \(profile) (tokenrun profiles show \(profile)), or delete only the local record: tokenrun revoke -p \(profile) --local"
             ]
         case .refreshStillInProgress:
             return ["this is temporary: retry later (exit status 75)"]
