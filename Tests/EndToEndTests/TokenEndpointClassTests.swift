@@ -63,7 +63,7 @@ struct TokenEndpointClassTests {
         try e.provider.fault(#"{"clear":true}"#)
         #expect(e.launch().status == 0)
         try e.provider.fault(#"{"kind":"status","status":\#(code),"body":"","count":10}"#)
-        let stale = e.launch(flags: ["run", "--min-ttl", "3h"])
+        let stale = e.launch(flags: ["run", "--refresh"])
         #expect(stale.status == 0, "\(stale.all)")
         #expect(stale.stderr.contains("tokenrun: warning: could not refresh demo"), "\(stale.stderr)")
         #expect(stale.stderr.contains("HTTP \(code)"))
@@ -108,7 +108,7 @@ struct TokenEndpointClassTests {
         #expect(skewed.stderr.contains("clock"))
         try e.provider.config(#"{"clock_skew":0}"#)
         try e.provider.fault(#"{"kind":"error","error":"invalid_grant"}"#)
-        let result = e.launch(flags: ["run", "--min-ttl", "3h"])
+        let result = e.launch(flags: ["run", "--refresh"])
         #expect(result.status == 77, "\(result.all)")
         #expect(!result.stderr.contains("clock"), "\(result.stderr)")
     }

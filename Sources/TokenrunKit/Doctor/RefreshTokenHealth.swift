@@ -55,7 +55,7 @@ public enum RefreshTokenHealth {
             fix =
                 worst.used >= 1
                 ? "tokenrun login -p \(profile.name) --force"
-                : "use it before then; a refresh resets the clock: tokenrun get -p \(profile.name) --field status --min-ttl 24h"
+                : "use it before then; a refresh resets the clock: tokenrun get -p \(profile.name) --field status --refresh"
         } else if KnownProvider.of(profile) == .google {
             fix =
                 "publish the Google app (Cloud console, OAuth consent screen: In production), or log in again when it fails: tokenrun login -p \(profile.name) --force"
