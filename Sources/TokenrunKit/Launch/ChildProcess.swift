@@ -55,11 +55,6 @@ public enum ChildProcess {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Runs `body` with SIGINT, SIGTERM, SIGHUP and SIGQUIT held back (TerminationSignals.deferred).
-    public static func withTerminationDeferred<T>(_ body: () throws -> T) rethrows -> T {
-        try TerminationSignals.deferred(body)
-    }
-
     /// A terminating signal that arrived before the child was started (SIGINT, SIGTERM, SIGHUP, SIGQUIT).
     public static func pendingTerminationSignal() -> Int32? {
         var pending = sigset_t()

@@ -261,9 +261,7 @@ public struct Login: Sendable {
         credential.requestedScopes = profile.oauth.scopes
         credential.grantedAt = exchange.receivedAt
         credential.refreshedAt = exchange.receivedAt
-        if let endpoint = profile.oauth.tokenEndpoint {
-            credential.bind(to: CredentialIssuer(tokenEndpoint: endpoint, clientID: profile.oauth.clientID))
-        }
+        if let issuer = CredentialIssuer(of: profile) { credential.bind(to: issuer) }
         return credential
     }
 }

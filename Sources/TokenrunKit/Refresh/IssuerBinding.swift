@@ -11,7 +11,7 @@
 public enum IssuerBinding {
     /// The issuer `profile` would send a refresh token to; nil for a profile without a token endpoint.
     public static func issuer(of profile: Profile) -> CredentialIssuer? {
-        profile.oauth.tokenEndpoint.map { CredentialIssuer(tokenEndpoint: $0, clientID: profile.oauth.clientID) }
+        CredentialIssuer(of: profile)
     }
 
     /// Throws `issuerMismatch` unless `credential` is unbound or bound to `profile`'s endpoint and client.

@@ -81,14 +81,15 @@ public struct Refresher: Sendable {
                 defer { lease.release() }
                 return try TerminationSignals.deferred { try refreshHoldingLease(stored, profile: profile, policy: policy) }
             case .releasedByOther:
-                if let settled = try settledElsewhere(stored, profile: profile, policy: policy) { return settled }
+                if let settled = try settledElsewhere(try reread(profile), since: stored, profile: profile, policy: policy) {
+                    return settled
+                }
             case .timedOut(let holder):
-                if let settled = try settledElsewhere(stored, profile: profile, policy: policy) { return settled }
-                let current = try vault.credential(for: profile.name) ?? stored
-                if let expiresAt = current.expiresAt, current.accessToken != nil, expiresAt > clock() {
-                    let warning =
-                        "another tokenrun is still refreshing \(profile.name); using the current access token, valid for \(DurationParser.format(expiresAt - clock())) more"
-                    return (current, .staleButValid(reason: "another process is refreshing it"), [warning])
+                let current = try reread(profile)
+                if let settled = try settledElsewhere(current, since: stored, profile: profile, policy: policy) { return settled }
+                if let stale = Self.stillValid(current, profile: profile, because: "another tokenrun is still refreshing it", now: clock())
+                {
+                    return stale
                 }
                 throw TokenrunError.refreshStillInProgress(profile: profile.name, holder: holder, waitedSeconds: Int(leaseWaitSeconds))
             }
@@ -99,21 +100,32 @@ public struct Refresher: Sendable {
     /// launch — a token that satisfies `policy`, or a failure it recorded (which
     /// stands for every waiter rather than being retried by each) — else nil, and
     /// this process takes the lease itself.
-    func settledElsewhere(_ stored: Credential, profile: Profile, policy: RefreshPolicy) throws -> (
+    func settledElsewhere(_ current: Credential, since stored: Credential, profile: Profile, policy: RefreshPolicy) throws -> (
         Credential, RefreshOutcome, warnings: [String]
     )? {
+        if satisfies(current, since: stored, policy: policy) { return (current, .refreshedElsewhere, []) }
+        guard current != stored, current.updatedAt >= stored.updatedAt, let failure = current.lastError else { return nil }
+        if let stale = Self.stillValid(current, profile: profile, because: failure, now: clock()) { return stale }
+        throw TokenrunError.providerUnavailable(profile: profile.name, reason: failure, attempts: 0)
+    }
+
+    /// The record as the vault holds it now (no lock), checked as a launch checks it.
+    func reread(_ profile: Profile) throws -> Credential {
         guard let current = try vault.credential(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
         try Self.failFast(current, profile: profile)
         try IssuerBinding.check(current, profile: profile)
-        if satisfies(current, since: stored, policy: policy) { return (current, .refreshedElsewhere, []) }
-        guard current != stored, current.updatedAt >= stored.updatedAt, let failure = current.lastError else { return nil }
-        let now = clock()
-        if let expiresAt = current.expiresAt, current.accessToken != nil, expiresAt > now {
-            let warning =
-                "could not refresh \(profile.name): \(failure); using the current access token, valid for \(DurationParser.format(expiresAt - now)) more"
-            return (current, .staleButValid(reason: failure), [warning])
-        }
-        throw TokenrunError.providerUnavailable(profile: profile.name, reason: failure, attempts: 0)
+        return current
+    }
+
+    /// The current access token with a warning, when no new one can be had now (`why`)
+    /// but this one is still valid; nil once it has expired.
+    static func stillValid(_ credential: Credential, profile: Profile, because why: String, now: Int64) -> (
+        Credential, RefreshOutcome, warnings: [String]
+    )? {
+        guard let expiresAt = credential.expiresAt, credential.accessToken != nil, expiresAt > now else { return nil }
+        let warning =
+            "could not refresh \(profile.name): \(why); using the current access token, valid for \(DurationParser.format(expiresAt - now)) more"
+        return (credential, .staleButValid(reason: why), [warning])
     }
 
     /// Whether `current` does for this launch: fresh enough for `policy`, or — for
@@ -131,9 +143,7 @@ public struct Refresher: Sendable {
     func refreshHoldingLease(_ stored: Credential, profile: Profile, policy: RefreshPolicy) throws -> (
         Credential, RefreshOutcome, warnings: [String]
     ) {
-        guard let current = try vault.credential(for: profile.name) else { throw TokenrunError.notLoggedIn(profile: profile.name) }
-        try Self.failFast(current, profile: profile)
-        try IssuerBinding.check(current, profile: profile)
+        let current = try reread(profile)
         if satisfies(current, since: stored, policy: policy) {
             return (current, current == stored ? .fresh : .refreshedElsewhere, [])
         }
@@ -308,10 +318,8 @@ public struct Refresher: Sendable {
             return (next, .failure(.refreshTokenDead(profile: profile.name, reason: reason)), [])
         }
         if lastError.isTransient {
-            if let expiresAt = current.expiresAt, current.accessToken != nil, expiresAt > at {
-                let warning =
-                    "could not refresh \(profile.name): \(explanation); using the current access token, valid for \(DurationParser.format(expiresAt - at)) more"
-                return (next, .success(.staleButValid(reason: explanation)), [warning])
+            if let (_, outcome, warnings) = Self.stillValid(current, profile: profile, because: explanation, now: at) {
+                return (next, .success(outcome), warnings)
             }
             next.state = .expired
             return (next, .failure(.providerUnavailable(profile: profile.name, reason: explanation, attempts: attempt)), [])

@@ -166,6 +166,12 @@ public struct CredentialIssuer: Sendable, Equatable {
         self.tokenEndpoint = tokenEndpoint
         self.clientID = clientID
     }
+
+    /// The issuer `profile` names; nil for a profile without a token endpoint.
+    public init?(of profile: Profile) {
+        guard let endpoint = profile.oauth.tokenEndpoint else { return nil }
+        self.init(tokenEndpoint: endpoint, clientID: profile.oauth.clientID)
+    }
 }
 
 /// Short fingerprints of secret values, safe to show.

@@ -66,11 +66,10 @@ public enum CredentialImport {
         }
     }
 
-    /// Stores `input` for `profile`, keeping a client secret already in the vault unless a new one is given.
-    /// Returns whether a credential was replaced.
+    /// Stores `input` for `profile`, keeping a client secret already in the vault unless a new one is given,
+    /// bound to `issuer` (the token endpoint and client the profile names): its refresh token is sent
+    /// nowhere else. Returns whether a credential was replaced.
     @discardableResult
-    /// The credential is bound to `issuer`, the token endpoint and client the profile names:
-    /// its refresh token will be sent nowhere else.
     public static func store(_ input: Input, profile: String, issuer: CredentialIssuer?, in vault: UnlockedVault, now: Int64) throws
         -> Bool
     {

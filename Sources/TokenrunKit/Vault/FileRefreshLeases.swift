@@ -20,13 +20,9 @@ public struct FileRefreshLeases: RefreshLeases {
 
     public init(directory: String) { self.directory = directory }
 
-    /// The lock file of `credential`: its name when that is a plain file name, else its hex.
+    /// The lock file of `credential`: its name when it is a profile name (a safe file name), else its hex.
     public func path(for credential: String) -> String {
-        let plain =
-            !credential.isEmpty && credential.utf8.count <= 64 && !credential.hasPrefix(".")
-            && credential.unicodeScalars.allSatisfy {
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0))
-            }
+        let plain = ProfileParser.isValidName(credential)
         return Paths.join(directory, (plain ? credential : "x-" + Hex.encode(Array(credential.utf8))) + ".lock")
     }
 
