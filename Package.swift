@@ -1,5 +1,16 @@
 // swift-tools-version: 6.0
+// tokenrun — run commands with fresh OAuth access tokens from a sealed vault.
+// SPDX-License-Identifier: Apache-2.0
 import PackageDescription
+
+// `make release` links tokenrun as one static position-independent executable:
+// with no dynamic loader at start-up (libstdc++'s relocations and initialisers
+// alone cost about 1 ms per launch) it starts as fast as a C program, and keeps
+// address-space randomisation. The flags are safe only with the standard library
+// linked statically and no run path (--static-swift-stdlib --disable-local-rpath,
+// which the Makefile passes with TOKENRUN_STATIC_PIE=1), so every other build —
+// `swift build`, `swift build -c release` — links tokenrun the ordinary way.
+let staticPIE = Context.environment["TOKENRUN_STATIC_PIE"] == "1"
 
 let package = Package(
     name: "tokenrun",
@@ -24,9 +35,15 @@ let package = Package(
             name: "_TokenrunCShims",
             path: "Sources/_TokenrunCShims"
         ),
+        // The version (VERSION) and the git commit, generated before every build.
+        .plugin(name: "VersionPlugin", capability: .buildTool()),
+        .target(
+            name: "TokenrunVersion",
+            plugins: ["VersionPlugin"]
+        ),
         .target(
             name: "TokenrunKit",
-            dependencies: ["CSodium", "_TokenrunCShims"]
+            dependencies: ["CSodium", "_TokenrunCShims", "TokenrunVersion"]
         ),
         // The network lives in its own small program, started only to refresh, so
         // the warm path's binary carries no TLS or HTTP stack (start-up cost).
@@ -39,27 +56,25 @@ let package = Package(
         ),
         .executableTarget(
             name: "tokenrun-http",
-            dependencies: ["TokenrunHTTP"]
+            dependencies: ["TokenrunHTTP", "TokenrunVersion"]
         ),
-        // A release tokenrun is one static position-independent executable: with no
-        // dynamic loader at start-up (libstdc++'s relocations and initialisers
-        // alone cost about 1 ms per launch) it starts as fast as a C program, and
-        // keeps address-space randomisation. Needs libsodium.a (libsodium-dev).
         .executableTarget(
             name: "tokenrun",
             dependencies: [
                 "TokenrunKit",
+                "TokenrunVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            linkerSettings: [
-                .unsafeFlags(
-                    [
-                        "-static-executable", "-use-ld=lld", "-Xclang-linker", "-static-pie",
-                        "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                    ],
-                    .when(platforms: [.linux], configuration: .release)
-                )
-            ]
+            linkerSettings: staticPIE
+                ? [
+                    .unsafeFlags(
+                        [
+                            "-static-executable", "-use-ld=lld", "-Xclang-linker", "-static-pie",
+                            "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                        ],
+                        .when(platforms: [.linux], configuration: .release)
+                    )
+                ] : []
         ),
         .testTarget(
             name: "TokenrunKitTests",

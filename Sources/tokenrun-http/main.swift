@@ -12,6 +12,7 @@
 import FoundationEssentials
 import TokenrunHTTP
 import TokenrunKit
+import TokenrunVersion
 
 #if canImport(Glibc)
     import Glibc
@@ -49,9 +50,24 @@ func answer(_ response: HTTPHelperResponse) -> Never {
 ProcessHardening.apply()
 ProcessHardening.dieWithParent()
 
+func say(_ message: String, to descriptor: Int32) {
+    _ = message.withCString { write(descriptor, $0, strlen($0)) }
+}
+let about = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
+switch CommandLine.arguments.dropFirst().first {
+case "--version":
+    say("tokenrun-http \(TokenrunVersion.description)\n", to: 1)
+    exit(0)
+case "--help", "-h":
+    say(about + "See tokenrun-http(1) and tokenrun(1).\n", to: 1)
+    exit(0)
+case nil: break
+case let other?:
+    say("tokenrun-http: unknown argument '\(other)'\n" + about, to: 2)
+    exit(64)
+}
 if isatty(0) == 1 {
-    let message = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
-    _ = message.withCString { write(2, $0, strlen($0)) }
+    say(about, to: 2)
     exit(64)
 }
 var input = readStandardInput(limit: 1 << 20)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenrunKit
+import TokenrunVersion
 
 #if canImport(Glibc)
     import Glibc
@@ -43,7 +44,7 @@ struct TokenrunCommand: ParsableCommand {
               126       run: the command was found but cannot be executed
               127       run: the command was not found
             """,
-        version: "0.1.0",
+        version: TokenrunVersion.description,
         subcommands: [
             RunCommand.self, GetCommand.self, ExportCommand.self, StatusCommand.self, ImportCommand.self,
             LoginCommand.self, RevokeCommand.self, DoctorCommand.self, LogCommand.self, ProfilesCommand.self, VaultCommand.self,

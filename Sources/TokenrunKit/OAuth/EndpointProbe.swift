@@ -3,6 +3,8 @@
 // and cannot use up or rotate anything. Any HTTP answer proves the endpoint is
 // reachable; its `Date` header gives the server's clock.
 
+import TokenrunVersion
+
 /// One probe of a token endpoint.
 public struct EndpointProbe: Sendable {
     /// The grant type sent: unknown everywhere, answered with an OAuth error.
@@ -50,7 +52,8 @@ public struct EndpointProbe: Sendable {
         let request = HTTPRequest(
             url: url,
             headers: [
-                ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("User-Agent", "tokenrun/0.1"),
+                ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
+                ("User-Agent", TokenrunVersion.userAgent),
             ],
             body: Array(FormEncoding.encode([("grant_type", Self.grantType)]).utf8))
         let response: HTTPResponse

@@ -3,6 +3,8 @@
 // (RFC 6749 §2.3), transport failures mapped to `TokenEndpointError`. Secrets
 // go only into the body or the Authorization header, never into the URL.
 
+import TokenrunVersion
+
 /// A form POST to one OAuth endpoint.
 struct OAuthPost {
     let url: String
@@ -14,7 +16,8 @@ struct OAuthPost {
     func send(_ fields: [(String, String)], client: ClientCredentials) throws(TokenEndpointError) -> HTTPResponse {
         var fields = fields
         var headers = [
-            ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("User-Agent", "tokenrun/0.1"),
+            ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
+            ("User-Agent", TokenrunVersion.userAgent),
         ]
         switch client.method {
         case .clientSecretBasic:
