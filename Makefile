@@ -5,8 +5,16 @@
 #   make stress     the long stress and crash-safety tests: 100 concurrent launches for 30 s,
 #                   then 300 SIGKILLs during refreshes (STRESS_SECONDS, STRESS_WORKERS, STRESS_LIFETIME,
 #                   CRASH_ITERATIONS)
-#   make install    install tokenrun and its network helper tokenrun-http to $(DESTDIR)$(PREFIX)/bin,
-#                   the man page and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
+#   make install    install tokenrun and its network helper tokenrun-http, stripped, to $(DESTDIR)$(PREFIX)/bin,
+#                   the man pages and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
+#                   (STRIP= keeps the programs' symbols, for symbolized backtraces)
+#   make deb        tokenrun_VERSION_ARCH.deb (dpkg-deb, dpkg-shlibdeps), checked by lintian; installs
+#                   dpkg-dev and lintian with apt-get when missing
+#   make dist       tokenrun-VERSION-linux-ARCH.tar.gz: the programs, man pages, completions, README,
+#                   LICENSE and install.sh
+#   make release-test  the release build, installed and used as a user would (CI runs it once): every
+#                   standard build runs, a DESTDIR install, the .deb (dpkg -i, lintian, dpkg -r) and the
+#                   archive, each with the toolchain and the source tree out of sight (scripts/release-test.sh)
 #   make demo       build, start the local demo provider, run the main job against it, show status and log
 #   make bench      release build, then the benchmark suite (scripts/bench.py, ~3 min): warm launch and get beside
 #                   true, passphrase vault with and without the cached key, refresh beside curl, 10,000 credentials,
@@ -23,9 +31,18 @@
 
 PREFIX  ?= /usr/local
 VENV    := .venv-test
-# Release: static Swift standard library; tokenrun itself links as one static PIE
-# (Package.swift), which needs no $$ORIGIN run path.
-RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath
+# The one version (VERSION): --version, the man pages, the .deb and the archive's name.
+VERSION := $(shell tr -d ' \t\r\n' < VERSION)
+# Release: static Swift standard library and no run path; with TOKENRUN_STATIC_PIE=1
+# Package.swift links tokenrun itself as one static PIE (only safe with these flags).
+# The link flags fold identical code and export no symbols from the programs (3 MB less
+# for tokenrun-http).
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath \
+	-Xlinker --icf=all -Xlinker --no-export-dynamic
+RELEASE_ENV   := TOKENRUN_STATIC_PIE=1
+RELEASE_BIN    = $$($(RELEASE_ENV) $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
+STRIP   ?= strip
+DIST    := tokenrun-$(VERSION)-linux-$(shell uname -m)
 PYREQ   := Tests/Provider/requirements.txt
 DESTDIR ?=
 SWIFT   ?= swift
@@ -40,7 +57,7 @@ CRASH_ITERATIONS ?= 300
 # The man page's date: the last change to the command definitions, so regenerating is reproducible.
 MANDATE := $(shell git log -1 --format=%cs -- Sources/tokenrun 2>/dev/null || date +%F)
 
-.PHONY: all build release test stress install deps demo bench profiles man lint fuzz clean
+.PHONY: all build release test stress install deb dist release-test deps deb-deps demo bench profiles man lint fuzz clean
 
 all: build
 
@@ -66,7 +83,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build $(RELEASE_FLAGS)
+	$(RELEASE_ENV) $(SWIFT) build $(RELEASE_FLAGS)
 
 test: deps lint $(VENV)/.installed
 	$(SWIFT) build --build-tests
@@ -92,21 +109,40 @@ bench: release $(VENV)/.installed
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; \
 	fi
-	"$(CURDIR)/$(VENV)/bin/python" scripts/bench.py "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
+	"$(CURDIR)/$(VENV)/bin/python" scripts/bench.py "$(RELEASE_BIN)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
 
-install: release
-	install -d "$(DESTDIR)$(PREFIX)/bin"
-	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tokenrun" "$(DESTDIR)$(PREFIX)/bin/tokenrun"
-	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tokenrun-http" "$(DESTDIR)$(PREFIX)/bin/tokenrun-http"
-	install -d "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
-		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
-	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tokenrun"
-	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tokenrun"
-	"$(DESTDIR)$(PREFIX)/bin/tokenrun" completion fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tokenrun.fish"
-	chmod 0644 "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tokenrun" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tokenrun" \
-		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tokenrun.fish"
-	install -d "$(DESTDIR)$(PREFIX)/share/man/man1"
-	install -m 0644 man/tokenrun.1 "$(DESTDIR)$(PREFIX)/share/man/man1/tokenrun.1"
+# The stage (scripts/stage.sh) is the tree as installed under a prefix, with its install.sh:
+# the same files and the same copying for `make install` and the archive. `sudo make install`
+# usually finds no swift on sudo's PATH: it then installs what `make release` built, and
+# builds nothing as root.
+install:
+	@if command -v $(SWIFT) >/dev/null 2>&1; then $(MAKE) --no-print-directory release; \
+	elif [ ! -x .build/release/tokenrun ]; then \
+		echo "make install: no release build and no swift to make one: run make release first (as yourself)" >&2; exit 1; fi
+	@stage=$$(mktemp -d "$${TMPDIR:-/tmp}/tokenrun-stage-XXXXXX") && \
+		sh scripts/stage.sh .build/release "$$stage/tokenrun" "$(STRIP)" && \
+		DESTDIR="$(DESTDIR)" sh "$$stage/tokenrun/install.sh" --prefix "$(PREFIX)"; \
+		status=$$?; rm -rf "$$stage"; exit $$status
+
+deb-deps:
+	@if ! command -v dpkg-shlibdeps >/dev/null 2>&1 || ! command -v lintian >/dev/null 2>&1; then \
+		echo "make deb: installing dpkg-dev and lintian (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev lintian >/dev/null; \
+	fi
+
+deb: release deb-deps
+	sh scripts/make-deb.sh "$(RELEASE_BIN)" "$(CURDIR)"
+
+dist: release
+	sh scripts/stage.sh "$(RELEASE_BIN)" .build/dist/$(DIST) "$(STRIP)"
+	cp README.md LICENSE .build/dist/$(DIST)/
+	tar -C .build/dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
+		-cf - $(DIST) | gzip -9n > $(DIST).tar.gz
+	@echo "make dist: $(DIST).tar.gz"
+
+release-test: deps $(VENV)/.installed
+	sh scripts/release-test.sh "$(CURDIR)/$(VENV)/bin/python"
 
 # ArgumentParser's generate-manual plugin, over the debug build (it runs tokenrun --experimental-dump-help);
 # mdoc wants a paragraph macro, not an empty line, between the paragraphs of a discussion.
@@ -119,7 +155,7 @@ profiles:
 	sh scripts/embed-profiles.sh
 
 lint:
-	$(SWIFT) format lint --recursive --strict Sources Tests Package.swift
+	$(SWIFT) format lint --recursive --strict Sources Tests Plugins Package.swift
 
 FUZZ_SECONDS    ?= 60
 FUZZ_TARGETS    ?= profile vault token-response
@@ -150,4 +186,4 @@ else
 endif
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build $(VENV) tokenrun_*.deb tokenrun-*.tar.gz

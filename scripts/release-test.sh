@@ -1,0 +1,248 @@
+#!/bin/sh
+# `make release-test`, run once by CI: the release build, installed and used as
+# a user would.
+#   sh scripts/release-test.sh PYTHON     (PYTHON: the venv with the test provider's packages)
+#  1. Every standard build runs: swift build -c release, with and without
+#     --static-swift-stdlib, and make release (tokenrun and tokenrun-http --version).
+#  2. make install into a DESTDIR: stripped programs; then the smoke test below.
+#     make install STRIP= keeps the symbols, and the Swift backtracer names
+#     tokenrun's functions in a crash report (the README's recipe).
+#  3. make deb: lintian-clean (make deb checks), its fields, Installed-Size;
+#     dpkg -i, the smoke test, dpkg -r leaves none of its files.
+#  4. make dist: the archive's contents; unpacked and installed with its
+#     install.sh, the smoke test; install.sh --uninstall.
+#  5. Every command of README's "Install" section was run above.
+# The smoke test runs the installed programs with the Swift toolchain and this
+# source tree out of sight (a private mount namespace with empty directories
+# mounted over them): --version of both, vault init, an import of a refresh
+# token minted by the test provider, and a launch whose child calls the
+# provider's API with the token tokenrun refreshed for it.
+set -eu
+py=${1:?usage: release-test.sh PYTHON}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+version=$(tr -d ' \t\r\n' < VERSION)
+arch=$(dpkg --print-architecture)
+dist=tokenrun-$version-linux-$(uname -m)
+deb=tokenrun_${version}_$arch.deb
+toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/tokenrun-release-XXXXXX")
+chmod 0755 "$scratch"
+provider_pid=
+deb_installed=
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+cleanup() {
+    [ -z "$deb_installed" ] || $SUDO dpkg -r tokenrun >/dev/null 2>&1 || true
+    [ -z "$provider_pid" ] || { kill "$provider_pid" 2>/dev/null; wait "$provider_pid" 2>/dev/null || true; }
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+fail() { echo "release-test: FAIL: $*" >&2; exit 1; }
+step() { printf '\n== release-test: %s\n' "$*"; }
+# Runs a command and notes its words, for the README check of step 5.
+run() {
+    printf '$ %s\n' "$*"
+    printf '%s\n' "$*" >> "$scratch/commands"
+    "$@"
+}
+quiet() {
+    log=$1; shift
+    "$@" > "$scratch/$log.log" 2>&1 || { tail -40 "$scratch/$log.log" >&2; fail "$* failed"; }
+}
+commit=$(git rev-parse --short=12 HEAD)
+expect_version() {  # BIN_DIR LABEL
+    for program in tokenrun tokenrun-http; do
+        status=0
+        got=$("$1/$program" --version 2>&1) || status=$?
+        [ "$status" -eq 0 ] || fail "$2: $program --version exited with status $status: $got"
+        case $got in
+        *"$version (commit $commit"*) echo "   $program --version: $got" ;;
+        *) fail "$2: $program --version printed '$got', not version $version (commit $commit)" ;;
+        esac
+    done
+}
+unstripped() { readelf -S "$1" | grep -q ' \.symtab '; }
+
+step "1. every standard build runs"
+for build in "swift build -c release" "swift build -c release --static-swift-stdlib"; do
+    echo "$ $build"
+    # shellcheck disable=SC2086
+    quiet build $build
+    # shellcheck disable=SC2086
+    expect_version "$($build --show-bin-path)" "$build"
+done
+echo "$ make build"
+quiet build make build
+expect_version "$(swift build --show-bin-path)" "make build"
+run make release > "$scratch/build.log" 2>&1 || { tail -40 "$scratch/build.log" >&2; fail "make release failed"; }
+release_bin=$(TOKENRUN_STATIC_PIE=1 swift build -c release --static-swift-stdlib --disable-local-rpath --show-bin-path)
+expect_version "$release_bin" "make release"
+file "$release_bin/tokenrun" | grep -q 'static-pie linked' || fail "make release: tokenrun is not a static PIE: $(file "$release_bin/tokenrun")"
+
+# The test provider, from this tree; the programs under test never see the tree.
+"$py" Tests/Provider/provider.py --port 0 > "$scratch/provider.out" 2> "$scratch/provider.err" &
+provider_pid=$!
+i=0
+until grep -q '^READY ' "$scratch/provider.out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 200 ] || { cat "$scratch/provider.err" >&2; fail "the test provider did not start"; }
+    sleep 0.05
+done
+url=$(sed -n 's/^READY //p' "$scratch/provider.out")
+cp Tests/Provider/child.py "$scratch/child.py"
+cat > "$scratch/smoke.sh" <<'SMOKE'
+#!/bin/sh
+# Inside the mount namespace: the installed programs, no toolchain, no source tree.
+set -eu
+bin=$1 home=$2 url=$3 token_file=$4 child=$5
+fail() { echo "release-test: FAIL (smoke, $bin): $*" >&2; exit 1; }
+! command -v swift >/dev/null 2>&1 || fail "the Swift toolchain is still reachable: $(command -v swift)"
+mkdir -p "$home"
+export HOME="$home" XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" XDG_STATE_HOME="$home/state"
+export XDG_RUNTIME_DIR="$home/runtime" PATH="$bin:/usr/bin:/bin:$PATH"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+unset TOKENRUN_KEY_FILE TOKENRUN_PASSPHRASE TOKENRUN_PASSPHRASE_FILE CREDENTIALS_DIRECTORY TOKENRUN_PROFILE_PATH
+mkdir -p "$XDG_CONFIG_HOME/tokenrun/profiles"
+cat > "$XDG_CONFIG_HOME/tokenrun/profiles/smoke.toml" <<TOML
+[oauth]
+token_endpoint = "$url/oauth/token"
+client_id = "tokenrun-public"
+auth_method = "none"
+scopes = ["api.read", "offline_access"]
+[env]
+SMOKE_TOKEN = "{{access_token}}"
+TOML
+"$bin/tokenrun" --version
+"$bin/tokenrun" vault init
+"$bin/tokenrun" import -p smoke --refresh-token-stdin < "$token_file"
+out=$("$bin/tokenrun" -p smoke -- python3 "$child" --env SMOKE_TOKEN --url "$url") || fail "the launch failed: $out"
+printf '%s\n' "$out" | tail -1 | grep -q '"status": 200' || fail "the child's API call was not accepted: $out"
+"$bin/tokenrun" log --json | grep -q '"event": *"refresh"' ||
+    fail "the audit trail has no refresh: $("$bin/tokenrun" log)"
+echo "   smoke: vault init, import, a refresh and an API call through $bin/tokenrun"
+SMOKE
+n=0
+smoke() {  # BIN_DIR
+    n=$((n + 1))
+    "$py" - "$url" > "$scratch/token$n" <<'SEED'
+import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "/test/seed", data=json.dumps({"client_id": "tokenrun-public"}).encode(),
+                             headers={"Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(req))["refresh_token"])
+SEED
+    chmod 0600 "$scratch/token$n"
+    if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1; then
+        unshare --mount --propagation private sh -c '
+            mount -t tmpfs -o size=1m,mode=0755 tokenrun-hidden "$1" && mount -t tmpfs -o size=1m,mode=0755 tokenrun-hidden "$2" &&
+            shift 2 && exec sh "$@"' sh "$toolchain" "$top" \
+            "$scratch/smoke.sh" "$1" "$scratch/home$n" "$url" "$scratch/token$n" "$scratch/child.py"
+    else
+        echo "   (not root: the smoke test runs with the toolchain and the source tree in sight)"
+        PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v "^$toolchain" | paste -sd: -) \
+            sh "$scratch/smoke.sh" "$1" "$scratch/home$n" "$url" "$scratch/token$n" "$scratch/child.py"
+    fi
+}
+
+step "2. make install into a DESTDIR"
+DESTDIR="$scratch/destdir" run make install > "$scratch/install.log" 2>&1 || { tail -20 "$scratch/install.log" >&2; fail "make install failed"; }
+installed="$scratch/destdir/usr/local"
+for f in bin/tokenrun bin/tokenrun-http share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 \
+    share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun share/fish/vendor_completions.d/tokenrun.fish; do
+    [ -f "$installed/$f" ] || fail "make install did not install $f"
+done
+for program in tokenrun tokenrun-http; do
+    ! unstripped "$installed/bin/$program" || fail "make install left $program unstripped"
+done
+grep -q "^\.Os tokenrun $version\$" "$installed/share/man/man1/tokenrun.1" || fail "the installed man page does not carry version $version"
+echo "   stripped: tokenrun $(stat -c %s "$installed/bin/tokenrun") bytes, tokenrun-http $(stat -c %s "$installed/bin/tokenrun-http") bytes"
+smoke "$installed/bin"
+
+DESTDIR="$scratch/symbols" run make install STRIP= > "$scratch/install.log" 2>&1 || { tail -20 "$scratch/install.log" >&2; fail "make install STRIP= failed"; }
+unstripped "$scratch/symbols/usr/local/bin/tokenrun" || fail "make install STRIP= stripped tokenrun"
+# The README's backtrace recipe, its SWIFT_BACKTRACE as written (with this toolchain's path, and
+# interactive=no): a crash, here a SIGSEGV sent while tokenrun waits for input, is reported with
+# tokenrun's own function names and no registers.
+recipe=$(sed -n 's/^    SWIFT_BACKTRACE=\([^ ]*\) tokenrun .*/\1/p' README.md | sed "s|/opt/swift/usr|$toolchain|")
+[ -n "$recipe" ] || fail "README.md shows no SWIFT_BACKTRACE recipe"
+( sleep 30 | SWIFT_BACKTRACE="$recipe,interactive=no" \
+    HOME="$scratch/bt" XDG_CONFIG_HOME="$scratch/bt/c" XDG_DATA_HOME="$scratch/bt/d" \
+    "$scratch/symbols/usr/local/bin/tokenrun" import -p github --refresh-token-stdin > /dev/null 2> "$scratch/backtrace" ) &
+crasher=$!
+i=0
+until pgrep -f "$scratch/symbols/usr/local/bin/tokenrun import" >/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "tokenrun import did not start"; sleep 0.05
+done
+sleep 0.3
+pkill -SEGV -f "$scratch/symbols/usr/local/bin/tokenrun import"
+wait "$crasher" || true
+grep -q 'ImportCommand.run()' "$scratch/backtrace" || { cat "$scratch/backtrace" >&2; fail "the crash report names no tokenrun function"; }
+! grep -q '^rax ' "$scratch/backtrace" || fail "the crash report shows registers despite registers=none"
+echo "   make install STRIP=: symbols kept; a crash report names ImportCommand.run()"
+
+step "3. make deb"
+! dpkg -s tokenrun >/dev/null 2>&1 || fail "a tokenrun package is installed already: dpkg -r tokenrun first"
+run make deb
+[ -f "$deb" ] || fail "make deb wrote no $deb"
+[ "$(dpkg-deb -f "$deb" Package)" = tokenrun ] && [ "$(dpkg-deb -f "$deb" Version)" = "$version" ] ||
+    fail "the package's name or version is wrong: $(dpkg-deb -f "$deb" Package Version)"
+dpkg-deb -f "$deb" Depends | grep -q 'libsodium23' || fail "Depends does not name libsodium23: $(dpkg-deb -f "$deb" Depends)"
+contents=$(dpkg-deb -c "$deb")
+for f in ./usr/bin/tokenrun ./usr/bin/tokenrun-http ./usr/share/man/man1/tokenrun.1.gz ./usr/share/man/man1/tokenrun-http.1.gz \
+    ./usr/share/bash-completion/completions/tokenrun ./usr/share/zsh/vendor-completions/_tokenrun \
+    ./usr/share/fish/vendor_completions.d/tokenrun.fish ./usr/share/doc/tokenrun/copyright ./usr/share/doc/tokenrun/changelog.gz; do
+    printf '%s\n' "$contents" | grep -q " $f\$" || fail "the package lacks $f"
+done
+size=$(dpkg-deb -f "$deb" Installed-Size)
+run $SUDO dpkg -i "$deb" > "$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log" >&2; fail "dpkg -i failed"; }
+deb_installed=1
+files=$(dpkg -L tokenrun)
+counted=$(printf '%s\n' "$files" | while read -r f; do
+    if [ -d "$f" ] && [ ! -L "$f" ]; then echo 1; else echo $(( ($(stat -c %s "$f") + 1023) / 1024 )); fi
+done | awk '{ s += $1 } END { print s }')
+# dpkg -L lists shared directories such as / and /usr too; the package's own count leaves them out.
+[ "$size" -le "$counted" ] && [ "$size" -ge $((counted - 20)) ] || fail "Installed-Size is $size KiB; the installed files take $counted"
+echo "   Installed-Size: $size KiB"
+smoke /usr/bin
+run $SUDO dpkg -r tokenrun > "$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log" >&2; fail "dpkg -r failed"; }
+deb_installed=
+left=$(printf '%s\n' "$files" | while read -r f; do [ -d "$f" ] || [ ! -e "$f" ] || echo "$f"; done)
+[ -z "$left" ] || fail "dpkg -r left files behind: $left"
+[ ! -e /usr/share/doc/tokenrun ] || fail "dpkg -r left /usr/share/doc/tokenrun"
+! dpkg -s tokenrun >/dev/null 2>&1 || fail "dpkg -s still knows tokenrun after dpkg -r"
+echo "   dpkg -r removed every file"
+
+step "4. make dist"
+run make dist > "$scratch/dist.log" 2>&1 || { tail -20 "$scratch/dist.log" >&2; fail "make dist failed"; }
+[ -f "$dist.tar.gz" ] || fail "make dist wrote no $dist.tar.gz"
+listing=$(tar tzf "$dist.tar.gz")
+for f in bin/tokenrun bin/tokenrun-http share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 \
+    share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun \
+    share/fish/vendor_completions.d/tokenrun.fish README.md LICENSE install.sh; do
+    printf '%s\n' "$listing" | grep -qx "$dist/$f" || fail "the archive lacks $dist/$f"
+done
+cp "$dist.tar.gz" "$scratch/"
+(
+    cd "$scratch"
+    run tar xzf "$dist.tar.gz"
+    DESTDIR="$scratch/archive-root" run "$dist/install.sh"
+    run "$dist/install.sh" --prefix "$scratch/archive-prefix"
+) || fail "the archive did not install"
+smoke "$scratch/archive-root/usr/local/bin"
+smoke "$scratch/archive-prefix/bin"
+"$scratch/$dist/install.sh" --uninstall --prefix "$scratch/archive-prefix"
+[ -z "$(find "$scratch/archive-prefix" -type f)" ] || fail "install.sh --uninstall left $(find "$scratch/archive-prefix" -type f)"
+
+step "5. README's Install section"
+# Each command line of the section's code blocks (comments and sudo dropped) must be one run above.
+sed -n '/^## Install$/,/^## /p' README.md | sed -n 's/^    //p' | sed 's/[[:space:]]*#.*$//; s/^sudo //; s/[[:space:]]*$//' |
+    grep -v '^$' | grep -v '^source \|^tokenrun completion\|^SWIFT_BACKTRACE' > "$scratch/readme-commands" || true
+[ -s "$scratch/readme-commands" ] || fail "README.md has no Install commands"
+sed 's/--prefix [^ ]*$/--prefix DIR/' "$scratch/commands" > "$scratch/ran"
+while read -r command; do
+    grep -qxF -- "$(printf '%s' "$command" | sed 's/--prefix [^ ]*$/--prefix DIR/')" "$scratch/ran" ||
+        fail "README's Install shows '$command', which this test did not run (the commands run: $(tr '\n' ';' < "$scratch/ran"))"
+    echo "   ran: $command"
+done < "$scratch/readme-commands"
+echo
+echo "release-test: all passed"
