@@ -35,10 +35,8 @@ VENV    := .venv-test
 VERSION := $(shell tr -d ' \t\r\n' < VERSION)
 # Release: static Swift standard library and no run path; with TOKENRUN_STATIC_PIE=1
 # Package.swift links tokenrun itself as one static PIE (only safe with these flags).
-# The link flags fold identical code and export no symbols from the programs (3 MB less
-# for tokenrun-http).
-RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath \
-	-Xlinker --icf=all -Xlinker --no-export-dynamic
+# The programs export no symbols (3 MB less for tokenrun-http; nothing looks them up).
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker --no-export-dynamic
 RELEASE_ENV   := TOKENRUN_STATIC_PIE=1
 RELEASE_BIN    = $$($(RELEASE_ENV) $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
 STRIP   ?= strip
@@ -112,13 +110,15 @@ bench: release $(VENV)/.installed
 	"$(CURDIR)/$(VENV)/bin/python" scripts/bench.py "$(RELEASE_BIN)/tokenrun" "$(CURDIR)/$(VENV)/bin/python"
 
 # The stage (scripts/stage.sh) is the tree as installed under a prefix, with its install.sh:
-# the same files and the same copying for `make install` and the archive. `sudo make install`
-# usually finds no swift on sudo's PATH: it then installs what `make release` built, and
-# builds nothing as root.
+# the same files and the same copying for `make install` and the archive. As root (sudo make
+# install) nothing is built when a release build is there: it must be current (check-release.sh).
 install:
-	@if command -v $(SWIFT) >/dev/null 2>&1; then $(MAKE) --no-print-directory release; \
-	elif [ ! -x .build/release/tokenrun ]; then \
-		echo "make install: no release build and no swift to make one: run make release first (as yourself)" >&2; exit 1; fi
+	@if [ "$$(id -u)" -ne 0 ] || [ ! -x .build/release/tokenrun ]; then \
+		if command -v $(SWIFT) >/dev/null 2>&1; then $(MAKE) --no-print-directory release; \
+		elif [ ! -x .build/release/tokenrun ]; then \
+			echo "make install: no release build, and no swift on PATH to make one: run make release first" >&2; exit 1; fi; \
+	fi
+	@sh scripts/check-release.sh .build/release
 	@stage=$$(mktemp -d "$${TMPDIR:-/tmp}/tokenrun-stage-XXXXXX") && \
 		sh scripts/stage.sh .build/release "$$stage/tokenrun" "$(STRIP)" && \
 		DESTDIR="$(DESTDIR)" sh "$$stage/tokenrun/install.sh" --prefix "$(PREFIX)"; \
@@ -138,7 +138,9 @@ dist: release
 	sh scripts/stage.sh "$(RELEASE_BIN)" .build/dist/$(DIST) "$(STRIP)"
 	cp README.md LICENSE .build/dist/$(DIST)/
 	tar -C .build/dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
-		-cf - $(DIST) | gzip -9n > $(DIST).tar.gz
+		-cf .build/dist/$(DIST).tar $(DIST)
+	gzip -9nf .build/dist/$(DIST).tar
+	mv -f .build/dist/$(DIST).tar.gz $(DIST).tar.gz
 	@echo "make dist: $(DIST).tar.gz"
 
 release-test: deps $(VENV)/.installed

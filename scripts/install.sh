@@ -6,6 +6,7 @@
 #   ./install.sh --uninstall [--prefix DIR]   remove what it installed
 # DESTDIR, when set, is put before the prefix (for packaging).
 set -eu
+umask 022
 usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; }
 prefix=/usr/local
 action=install
@@ -22,20 +23,22 @@ case $prefix in
 /*) ;;
 *) echo "install.sh: the prefix must be an absolute path, not '$prefix'" >&2; exit 64 ;;
 esac
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 root="${DESTDIR:-}$prefix"
 # Every file installed, relative to the prefix: the programs first.
 files="bin/tokenrun bin/tokenrun-http share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1
 share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun
-share/fish/vendor_completions.d/tokenrun.fish"
+share/fish/vendor_completions.d/tokenrun.fish share/doc/tokenrun/NOTICES"
 
 if [ "$action" = uninstall ]; then
     for f in $files; do rm -f "$root/$f"; done
+    rmdir "$root/share/doc/tokenrun" 2>/dev/null || true
     echo "removed tokenrun from $root"
     exit 0
 fi
 for f in $files; do
     [ -f "$here/$f" ] || { echo "install.sh: $here/$f is missing: is this an unpacked tokenrun archive?" >&2; exit 1; }
+    if [ -d "$root/$f" ]; then echo "install.sh: $root/$f is a directory: move it away first" >&2; exit 1; fi
 done
 for f in $files; do
     case $f in bin/*) mode=0755 ;; *) mode=0644 ;; esac
@@ -45,4 +48,5 @@ for f in $files; do
     chmod "$mode" "$root/$f.new.$$"
     mv -f "$root/$f.new.$$" "$root/$f"
 done
-echo "installed tokenrun $("$root/bin/tokenrun" --version) under $root"
+version=$("$root/bin/tokenrun" --version) || { echo "install.sh: the installed $root/bin/tokenrun does not run" >&2; exit 1; }
+echo "installed tokenrun $version under $root"

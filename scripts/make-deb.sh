@@ -10,9 +10,10 @@
 # counts it. lintian must report no error and no warning; what is left is
 # overridden in packaging/deb/lintian-overrides, each with its reason.
 set -eu
+umask 022
 bin=${1:?usage: make-deb.sh BIN_DIR OUT_DIR}
 out=${2:?usage: make-deb.sh BIN_DIR OUT_DIR}
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 version=$(tr -d ' \t\r\n' < "$top/VERSION")
 arch=$(dpkg --print-architecture)
 deb="$out/tokenrun_${version}_${arch}.deb"
@@ -42,6 +43,7 @@ install -m 0644 "$stage/share/bash-completion/completions/tokenrun" "$root/usr/s
 install -m 0644 "$stage/share/zsh/site-functions/_tokenrun" "$root/usr/share/zsh/vendor-completions/"
 install -m 0644 "$stage/share/fish/vendor_completions.d/tokenrun.fish" "$root/usr/share/fish/vendor_completions.d/"
 install -m 0644 "$top/packaging/deb/copyright" "$doc/copyright"
+install -m 0644 "$stage/share/doc/tokenrun/NOTICES" "$doc/NOTICES"
 gzip -9n < "$top/packaging/deb/changelog" > "$doc/changelog.gz"
 chmod 0644 "$doc/changelog.gz" "$root"/usr/share/man/man1/*.gz
 # The overrides file as lintian reads it: each override with its comment line, the header left out.
@@ -59,6 +61,11 @@ grep -v "couldn.t parse dynamic symbol\|should already be installed\|useless dep
 depends=$(printf '%s\n' "$shlibs" | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "make deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 
+# Built-Using (Debian policy 7.8): the source packages of what tokenrun links statically, whose
+# licences (glibc's LGPL) ask for their source to stay available.
+static_built_using=$(dpkg-query -W -f '${source:Package} (= ${source:Version}), ' libc6-dev "libstdc++-$(gcc -dumpversion)-dev" libsodium-dev |
+    sed 's/, $//')
+
 # Installed-Size in KiB, as dpkg-gencontrol counts: each file rounded up to a KiB, 1 KiB per directory.
 size=$(cd "$root" && find . -path ./DEBIAN -prune -o ! -path . -printf '%y %s\n' |
     awk '$1 == "f" || $1 == "l" { kib += int(($2 + 1023) / 1024); next } { kib += 1 } END { print kib }')
@@ -72,6 +79,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $size
 Depends: $depends
+Built-Using: $static_built_using
 Section: utils
 Priority: optional
 Description: run commands with fresh OAuth access tokens from a sealed vault

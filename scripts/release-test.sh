@@ -19,33 +19,47 @@
 # provider's API with the token tokenrun refreshed for it.
 set -eu
 py=${1:?usage: release-test.sh PYTHON}
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 cd "$top"
 version=$(tr -d ' \t\r\n' < VERSION)
 arch=$(dpkg --print-architecture)
 dist=tokenrun-$version-linux-$(uname -m)
 deb=tokenrun_${version}_$arch.deb
 toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
+case $toolchain in
+/usr | /usr/local | /) hide_toolchain= ;;  # swift installed among the system's programs: cannot be hidden alone
+*) hide_toolchain=$toolchain ;;
+esac
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/tokenrun-release-XXXXXX")
 chmod 0755 "$scratch"
 provider_pid=
 deb_installed=
+crasher=
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 cleanup() {
     [ -z "$deb_installed" ] || $SUDO dpkg -r tokenrun >/dev/null 2>&1 || true
-    [ -z "$provider_pid" ] || { kill "$provider_pid" 2>/dev/null; wait "$provider_pid" 2>/dev/null || true; }
+    [ -z "$crasher" ] || kill "$crasher" 2>/dev/null || true
+    [ -z "$provider_pid" ] || { kill "$provider_pid" 2>/dev/null || true; wait "$provider_pid" 2>/dev/null || true; }
     rm -rf "$scratch"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 fail() { echo "release-test: FAIL: $*" >&2; exit 1; }
 step() { printf '\n== release-test: %s\n' "$*"; }
-# Runs a command and notes its words, for the README check of step 5.
+# Runs a command and notes its words (without sudo, as the README check of step 5 compares them).
 run() {
     printf '$ %s\n' "$*"
-    printf '%s\n' "$*" >> "$scratch/commands"
+    printf '%s\n' "$*" | sed 's/^sudo //' >> "$scratch/commands"
     "$@"
+}
+# The same for a README command line that needs a shell: SHELL SETUP COMMAND CHECK, run as one script.
+run_in() {
+    printf '$ %s    (%s)\n' "$3" "$1"
+    printf '%s\n' "$3" >> "$scratch/commands"
+    "$1" -c "$2
+$3
+$4"
 }
 quiet() {
     log=$1; shift
@@ -97,7 +111,7 @@ cat > "$scratch/smoke.sh" <<'SMOKE'
 set -eu
 bin=$1 home=$2 url=$3 token_file=$4 child=$5
 fail() { echo "release-test: FAIL (smoke, $bin): $*" >&2; exit 1; }
-! command -v swift >/dev/null 2>&1 || fail "the Swift toolchain is still reachable: $(command -v swift)"
+[ -n "${SMOKE_TOOLCHAIN_VISIBLE:-}" ] || ! command -v swift >/dev/null 2>&1 || fail "the Swift toolchain is still reachable: $(command -v swift)"
 mkdir -p "$home"
 export HOME="$home" XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" XDG_STATE_HOME="$home/state"
 export XDG_RUNTIME_DIR="$home/runtime" PATH="$bin:/usr/bin:/bin:$PATH"
@@ -125,22 +139,20 @@ SMOKE
 n=0
 smoke() {  # BIN_DIR
     n=$((n + 1))
-    "$py" - "$url" > "$scratch/token$n" <<'SEED'
+    (umask 077 && "$py" - "$url" > "$scratch/token$n") <<'SEED'
 import json, sys, urllib.request
 req = urllib.request.Request(sys.argv[1] + "/test/seed", data=json.dumps({"client_id": "tokenrun-public"}).encode(),
                              headers={"Content-Type": "application/json"})
 print(json.load(urllib.request.urlopen(req))["refresh_token"])
 SEED
-    chmod 0600 "$scratch/token$n"
-    if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1; then
+    if [ -n "$hide_toolchain" ] && [ "$(id -u)" -eq 0 ] && unshare --mount --propagation private true 2>/dev/null; then
         unshare --mount --propagation private sh -c '
             mount -t tmpfs -o size=1m,mode=0755 tokenrun-hidden "$1" && mount -t tmpfs -o size=1m,mode=0755 tokenrun-hidden "$2" &&
-            shift 2 && exec sh "$@"' sh "$toolchain" "$top" \
+            shift 2 && exec sh "$@"' sh "$hide_toolchain" "$top" \
             "$scratch/smoke.sh" "$1" "$scratch/home$n" "$url" "$scratch/token$n" "$scratch/child.py"
     else
-        echo "   (not root: the smoke test runs with the toolchain and the source tree in sight)"
-        PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v "^$toolchain" | paste -sd: -) \
-            sh "$scratch/smoke.sh" "$1" "$scratch/home$n" "$url" "$scratch/token$n" "$scratch/child.py"
+        echo "   (not root, no mount namespace, or swift in /usr: the smoke test runs with the toolchain and the source tree in sight)"
+        SMOKE_TOOLCHAIN_VISIBLE=1 sh "$scratch/smoke.sh" "$1" "$scratch/home$n" "$url" "$scratch/token$n" "$scratch/child.py"
     fi
 }
 
@@ -156,7 +168,36 @@ for program in tokenrun tokenrun-http; do
 done
 grep -q "^\.Os tokenrun $version\$" "$installed/share/man/man1/tokenrun.1" || fail "the installed man page does not carry version $version"
 echo "   stripped: tokenrun $(stat -c %s "$installed/bin/tokenrun") bytes, tokenrun-http $(stat -c %s "$installed/bin/tokenrun-http") bytes"
+expect_version "$installed/bin" "make install"
 smoke "$installed/bin"
+# sudo's PATH usually has no swift: make install then installs the release build as it is.
+PATH=/usr/bin:/bin DESTDIR="$scratch/nosw" make install > "$scratch/install.log" 2>&1 ||
+    { tail -20 "$scratch/install.log" >&2; fail "make install without swift on PATH failed"; }
+[ -x "$scratch/nosw/usr/local/bin/tokenrun" ] || fail "make install without swift on PATH installed nothing"
+echo "   make install with no swift on PATH (as under sudo) installs the release build"
+
+# The Install section's completion lines, as written, in each shell, with the installed tokenrun.
+for shell in zsh fish; do
+    command -v $shell >/dev/null 2>&1 || {
+        echo "   installing $shell (apt-get)"
+        $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $shell >/dev/null
+    }
+done
+completion_home="$scratch/completion-home"
+mkdir -p "$completion_home/zfunc" "$completion_home/.config/fish/completions"
+readme_line() { sed -n '/^## Install$/,/^## /p' README.md | sed -n "s/^    \($1\)[[:space:]]*#.*/\1/p" | sed 's/[[:space:]]*$//'; }
+(
+    export HOME="$completion_home" XDG_CONFIG_HOME="$completion_home/.config" PATH="$installed/bin:/usr/bin:/bin"
+    line=$(readme_line 'source <(tokenrun completion bash)')
+    run_in bash '' "$line" 'complete -p tokenrun > /dev/null' || fail "bash: '$line' defined no completion"
+    line=$(readme_line 'tokenrun completion zsh > [^#]*')
+    run_in zsh 'fpath=($HOME/zfunc $fpath)' "$line" \
+        'autoload -Uz compinit && compinit -u -d $HOME/zcompdump && (( $+_comps[tokenrun] ))' || fail "zsh: '$line' defined no completion"
+    line=$(readme_line 'tokenrun completion fish > [^#]*')
+    run_in fish '' "$line" 'complete -C"tokenrun vault " | string match -q "unlock*"' ||
+        fail "fish: '$line' completes no vault subcommand"
+) || exit 1
+echo "   the completion lines work in bash, zsh and fish"
 
 DESTDIR="$scratch/symbols" run make install STRIP= > "$scratch/install.log" 2>&1 || { tail -20 "$scratch/install.log" >&2; fail "make install STRIP= failed"; }
 unstripped "$scratch/symbols/usr/local/bin/tokenrun" || fail "make install STRIP= stripped tokenrun"
@@ -176,6 +217,7 @@ done
 sleep 0.3
 pkill -SEGV -f "$scratch/symbols/usr/local/bin/tokenrun import"
 wait "$crasher" || true
+crasher=
 grep -q 'ImportCommand.run()' "$scratch/backtrace" || { cat "$scratch/backtrace" >&2; fail "the crash report names no tokenrun function"; }
 ! grep -q '^rax ' "$scratch/backtrace" || fail "the crash report shows registers despite registers=none"
 echo "   make install STRIP=: symbols kept; a crash report names ImportCommand.run()"
@@ -190,12 +232,13 @@ dpkg-deb -f "$deb" Depends | grep -q 'libsodium23' || fail "Depends does not nam
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/tokenrun ./usr/bin/tokenrun-http ./usr/share/man/man1/tokenrun.1.gz ./usr/share/man/man1/tokenrun-http.1.gz \
     ./usr/share/bash-completion/completions/tokenrun ./usr/share/zsh/vendor-completions/_tokenrun \
-    ./usr/share/fish/vendor_completions.d/tokenrun.fish ./usr/share/doc/tokenrun/copyright ./usr/share/doc/tokenrun/changelog.gz; do
+    ./usr/share/fish/vendor_completions.d/tokenrun.fish ./usr/share/doc/tokenrun/copyright ./usr/share/doc/tokenrun/changelog.gz \
+    ./usr/share/doc/tokenrun/NOTICES; do
     printf '%s\n' "$contents" | grep -q " $f\$" || fail "the package lacks $f"
 done
 size=$(dpkg-deb -f "$deb" Installed-Size)
-run $SUDO dpkg -i "$deb" > "$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log" >&2; fail "dpkg -i failed"; }
 deb_installed=1
+run $SUDO dpkg -i "$deb" > "$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log" >&2; fail "dpkg -i failed"; }
 files=$(dpkg -L tokenrun)
 counted=$(printf '%s\n' "$files" | while read -r f; do
     if [ -d "$f" ] && [ ! -L "$f" ]; then echo 1; else echo $(( ($(stat -c %s "$f") + 1023) / 1024 )); fi
@@ -203,6 +246,7 @@ done | awk '{ s += $1 } END { print s }')
 # dpkg -L lists shared directories such as / and /usr too; the package's own count leaves them out.
 [ "$size" -le "$counted" ] && [ "$size" -ge $((counted - 20)) ] || fail "Installed-Size is $size KiB; the installed files take $counted"
 echo "   Installed-Size: $size KiB"
+expect_version /usr/bin "the package"
 smoke /usr/bin
 run $SUDO dpkg -r tokenrun > "$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log" >&2; fail "dpkg -r failed"; }
 deb_installed=
@@ -218,16 +262,17 @@ run make dist > "$scratch/dist.log" 2>&1 || { tail -20 "$scratch/dist.log" >&2; 
 listing=$(tar tzf "$dist.tar.gz")
 for f in bin/tokenrun bin/tokenrun-http share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 \
     share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun \
-    share/fish/vendor_completions.d/tokenrun.fish README.md LICENSE install.sh; do
+    share/fish/vendor_completions.d/tokenrun.fish share/doc/tokenrun/NOTICES README.md LICENSE install.sh; do
     printf '%s\n' "$listing" | grep -qx "$dist/$f" || fail "the archive lacks $dist/$f"
 done
 cp "$dist.tar.gz" "$scratch/"
 (
-    cd "$scratch"
-    run tar xzf "$dist.tar.gz"
-    DESTDIR="$scratch/archive-root" run "$dist/install.sh"
-    run "$dist/install.sh" --prefix "$scratch/archive-prefix"
+    cd "$scratch" &&
+        run tar xzf "$dist.tar.gz" &&
+        DESTDIR="$scratch/archive-root" run "$dist/install.sh" &&
+        run "$dist/install.sh" --prefix "$scratch/archive-prefix"
 ) || fail "the archive did not install"
+expect_version "$scratch/archive-prefix/bin" "the archive"
 smoke "$scratch/archive-root/usr/local/bin"
 smoke "$scratch/archive-prefix/bin"
 "$scratch/$dist/install.sh" --uninstall --prefix "$scratch/archive-prefix"
@@ -236,7 +281,7 @@ smoke "$scratch/archive-prefix/bin"
 step "5. README's Install section"
 # Each command line of the section's code blocks (comments and sudo dropped) must be one run above.
 sed -n '/^## Install$/,/^## /p' README.md | sed -n 's/^    //p' | sed 's/[[:space:]]*#.*$//; s/^sudo //; s/[[:space:]]*$//' |
-    grep -v '^$' | grep -v '^source \|^tokenrun completion\|^SWIFT_BACKTRACE' > "$scratch/readme-commands" || true
+    grep -v '^$' | grep -v '^SWIFT_BACKTRACE' > "$scratch/readme-commands" || true
 [ -s "$scratch/readme-commands" ] || fail "README.md has no Install commands"
 sed 's/--prefix [^ ]*$/--prefix DIR/' "$scratch/commands" > "$scratch/ran"
 while read -r command; do

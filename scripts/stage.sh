@@ -6,19 +6,22 @@
 #     share/man/man1/tokenrun.1, tokenrun-http.1   the man pages, with the version of VERSION
 #     share/bash-completion/completions/tokenrun, share/zsh/site-functions/_tokenrun,
 #     share/fish/vendor_completions.d/tokenrun.fish
+#     share/doc/tokenrun/NOTICES                   the NOTICE files of the Swift packages linked in
+#                                                  (Apache-2.0 §4(d)), from the build's checkouts
 #     install.sh                                   copies the tree under a prefix (scripts/install.sh)
 # `make install` runs install.sh from the stage; `make dist` packs the stage
 # with README.md and LICENSE; `make deb` builds its tree from it.
 set -eu
+umask 022
 bin=${1:?usage: stage.sh BIN_DIR STAGE_DIR [STRIP]}
 stage=${2:?usage: stage.sh BIN_DIR STAGE_DIR [STRIP]}
 strip=${3-strip}
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 version=$(tr -d ' \t\r\n' < "$top/VERSION")
 
 rm -rf "$stage"
 mkdir -p "$stage/bin" "$stage/share/man/man1" "$stage/share/bash-completion/completions" \
-    "$stage/share/zsh/site-functions" "$stage/share/fish/vendor_completions.d"
+    "$stage/share/zsh/site-functions" "$stage/share/fish/vendor_completions.d" "$stage/share/doc/tokenrun"
 for program in tokenrun tokenrun-http; do
     [ -x "$bin/$program" ] || { echo "stage.sh: $bin/$program is missing: build it first (make release)" >&2; exit 1; }
     cp "$bin/$program" "$stage/bin/$program"
@@ -31,9 +34,25 @@ for page in tokenrun.1 tokenrun-http.1; do
     sed "s/^\.Os.*/.Os tokenrun $version/" "$top/man/$page" > "$stage/share/man/man1/$page"
 done
 # bash-completion sources the file: no #! line.
-"$stage/bin/tokenrun" completion bash | sed '1{/^#!/d}' > "$stage/share/bash-completion/completions/tokenrun"
+"$stage/bin/tokenrun" completion bash > "$stage/bash.tmp"
+sed '1{/^#!/d}' "$stage/bash.tmp" > "$stage/share/bash-completion/completions/tokenrun"
+rm "$stage/bash.tmp"
 "$stage/bin/tokenrun" completion zsh > "$stage/share/zsh/site-functions/_tokenrun"
 "$stage/bin/tokenrun" completion fish > "$stage/share/fish/vendor_completions.d/tokenrun.fish"
+notices=$(ls "$top"/.build/checkouts/*/NOTICE* 2>/dev/null || true)
+[ -n "$notices" ] || { echo "stage.sh: no NOTICE files under $top/.build/checkouts: build with swift build first" >&2; exit 1; }
+{
+    echo "tokenrun links the following Swift packages, under the Apache License 2.0."
+    echo "Their NOTICE files follow, as the licence asks. tokenrun's own licence is LICENSE."
+    for notice in $notices; do
+        package=$(basename "$(dirname "$notice")")
+        printf '
+==== %s ====
+
+' "$package"
+        cat "$notice"
+    done
+} > "$stage/share/doc/tokenrun/NOTICES"
 cp "$top/scripts/install.sh" "$stage/install.sh"
 chmod 0755 "$stage/install.sh"
 find "$stage/share" -type f -exec chmod 0644 {} +

@@ -4,9 +4,14 @@
 #   sh scripts/version.sh SOURCE_DIR OUTPUT_DIR   write OUTPUT_DIR/Version.swift, only when it changes
 # The version is the one line of SOURCE_DIR/VERSION, the single source of truth
 # for --version, the man page, the .deb and the archive's name. The commit is
-# git's short hash of HEAD, with "-dirty" when tracked files differ from it, or
+# git's short hash of HEAD, with "-dirty" when the tree differs from it (changed or
+# untracked files, not ignored ones), or
 # "unknown" when SOURCE_DIR is not the top of a git checkout.
 set -eu
+# The build runs this with an empty environment: find git, and read a checkout owned by
+# another user (sudo, CI containers) without its config being trusted for anything else.
+PATH=${PATH:-/usr/local/bin:/usr/bin:/bin}
+git() { command git -c safe.directory="$src" "$@"; }
 src=$1
 out=$2
 version=$(tr -d ' \t\r\n' < "$src/VERSION")
@@ -16,7 +21,7 @@ esac
 top=$(git -C "$src" rev-parse --show-toplevel 2>/dev/null || true)
 if [ -n "$top" ] && [ "$(cd "$top" && pwd -P)" = "$(cd "$src" && pwd -P)" ] &&
     commit=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null); then
-    git -C "$src" diff --quiet HEAD -- 2>/dev/null || commit="$commit-dirty"
+    [ -z "$(git -C "$src" status --porcelain --untracked-files=normal 2>/dev/null)" ] || commit="$commit-dirty"
 else
     commit=unknown
 fi
