@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+
 @testable import TokenrunKit
 
 @Suite("PKCE and base64url")
@@ -23,12 +25,38 @@ struct PKCETests {
         #expect(pkce.method == "S256")
     }
 
-    @Test("a generated verifier has 43 unreserved characters and its challenge is S256 of it")
+    /// S256 of `verifier` computed apart from the code under test: coreutils' sha256sum, then base64url
+    /// (whose encoder rfcVector checks against the RFC's octets).
+    static func independentChallenge(_ verifier: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(verifier.utf8))
+        try input.fileHandleForWriting.close()
+        let hex = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
+        process.waitUntilExit()
+        var octets: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            octets.append(try #require(UInt8(hex[index..<next], radix: 16)))
+            index = next
+        }
+        try #require(octets.count == 32)
+        return Base64URL.encode(octets)
+    }
+
+    @Test("a generated verifier has 43 unreserved characters and its challenge is S256 of it (computed by sha256sum)")
     func generatedShape() throws {
         let pkce = try PKCE.generate()
         #expect(pkce.verifier.value.count == 43)
         #expect(pkce.verifier.value.allSatisfy { Self.unreserved.contains($0) })
-        #expect(pkce.challenge == PKCE.challenge(for: pkce.verifier.value))
+        #expect(try Self.independentChallenge(Self.rfcVerifier) == Self.rfcChallenge)
+        #expect(pkce.challenge == (try Self.independentChallenge(pkce.verifier.value)))
         #expect(pkce.challenge.count == 43)
         #expect(!pkce.state.isEmpty)
         #expect(pkce.state.allSatisfy { Self.unreserved.contains($0) })
