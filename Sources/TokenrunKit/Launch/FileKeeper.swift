@@ -1,4 +1,4 @@
-// Keeping a long-running child supplied (issue 6 §1). An environment variable
+// Keeping a long-running child supplied. An environment variable
 // is frozen at launch, a file is not: while the child lives, tokenrun wakes
 // before each token enters its refresh window, refreshes it through the same
 // single-flight path as every launch, and rewrites the profile's files

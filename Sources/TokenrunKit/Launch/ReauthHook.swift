@@ -1,4 +1,4 @@
-// The on_reauth_required hook (issue 4 §5): when a credential turns invalid,
+// The on_reauth_required hook: when a credential turns invalid,
 // the profile's (or the global configuration's) command runs once, through
 // /bin/sh -c, so that an unattended failure reaches a person. It gets the
 // profile name, the reason and the command that recovers — never a token —

@@ -1,4 +1,4 @@
-// The per-launch token endpoint of `run --serve` (issue 6 §2): for as long as
+// The per-launch token endpoint of `run --serve`: for as long as
 // the child lives, a small HTTP server on 127.0.0.1 (never another address)
 // answers with a fresh token on every request, refreshing through the same
 // single-flight path as every launch. Every request must carry the launch's

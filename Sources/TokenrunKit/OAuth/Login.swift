@@ -1,4 +1,4 @@
-// The three ways to obtain a grant (issue 4): authorization code with PKCE on
+// The three ways to obtain a grant: authorization code with PKCE on
 // a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252), the device
 // authorization grant (RFC 8628), and client credentials (RFC 6749 §4.4).
 // The library never prints: progress goes to `events`, which the command turns

@@ -1,4 +1,4 @@
-// How the token endpoint's answers are classified (DESIGN.md §1, RFC 6749
+// How the token endpoint's answers are classified (README.md, "Exit status"; RFC 6749
 // §5.2). Descriptions from the provider are shown to the user; bodies are only
 // quoted when they are not JSON, so a malformed token response is never echoed
 // (it might hold a token).

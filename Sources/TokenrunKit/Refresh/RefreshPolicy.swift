@@ -1,4 +1,4 @@
-// When to refresh (issue 3 §2): when the access token expires within the
+// When to refresh: when the access token expires within the
 // profile's window, but never while more than half of its issued lifetime is
 // left — so a 10-minute token with a 5-minute window is not refreshed on every
 // call — unless --min-ttl asks for more remaining life than the token has.

@@ -1,4 +1,4 @@
-/// The exit statuses tokenrun itself uses (DESIGN.md §2); a child's own status passes through.
+/// The exit statuses tokenrun itself uses (README.md, "Exit status"); a child's own status passes through.
 public enum ExitStatus: Int32, Sendable {
     case success = 0
     case usage = 64

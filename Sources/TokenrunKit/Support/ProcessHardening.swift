@@ -1,5 +1,5 @@
-// What tokenrun does to its own process before any secret is in memory
-// (issue 5 §4): no core dumps (RLIMIT_CORE 0) and not dumpable (so no core
+// What tokenrun does to its own process before any secret is in memory:
+// no core dumps (RLIMIT_CORE 0) and not dumpable (so no core
 // file even where the limit is raised, and other processes of the same user
 // cannot ptrace it or read its /proc/PID/mem); and a umask of 077, so that
 // nothing it creates is readable by others whatever the caller's umask. The

@@ -29,7 +29,7 @@ public struct SecretString: Sendable, Equatable, Codable, CustomStringConvertibl
     public var customMirror: Mirror { Mirror(self, children: ["fingerprint": fingerprint]) }
 }
 
-/// The state of a stored credential (DESIGN.md §1).
+/// The state of a stored credential, as `tokenrun status` shows it.
 public enum CredentialState: String, Sendable, Codable, CaseIterable {
     /// Usable and refreshable.
     case connected
