@@ -80,6 +80,11 @@ let package = Package(
             name: "TokenrunKitTests",
             dependencies: ["TokenrunKit"]
         ),
+        // The executable's hand-written fast-path parser, checked against ArgumentParser.
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: ["tokenrun"]
+        ),
         // Helpers shared by the test targets: running the built binary, the test provider.
         .target(
             name: "TestSupport",

@@ -9,8 +9,27 @@ import ArgumentParser
 import TokenrunKit
 
 enum FastPath {
+    /// What a hot-path command line means. ArgumentParser must read the same from it
+    /// (FastPathTests checks it over generated command lines).
+    enum Parsed: Equatable {
+        case run(profiles: [String], minTTL: Int64?, force: Bool, command: [String])
+        case get(profile: String, field: GetCommand.Field)
+    }
+
     /// The exit status when the arguments were handled here; nil to use ArgumentParser.
     static func handle(_ arguments: [String]) -> Int32? {
+        switch parse(arguments) {
+        case let .run(profiles, minTTL, force, command)?:
+            return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, force: force, command: command) }
+        case let .get(profile, field)?:
+            return status { try GetCommand.printValue(profile: profile, field: field, minTTL: nil, json: false) }
+        case nil:
+            return nil
+        }
+    }
+
+    /// `arguments` (argv, the program's name first) read by hand, or nil for ArgumentParser.
+    static func parse(_ arguments: [String]) -> Parsed? {
         var rest = arguments.dropFirst()
         if rest.first == "get" { return get(Array(rest.dropFirst())) }
         if rest.first == "run" { rest = rest.dropFirst() }
@@ -23,7 +42,7 @@ enum FastPath {
             case "--":
                 // A profile named twice is a usage error, which ArgumentParser's validate() reports.
                 guard !profiles.isEmpty, !rest.isEmpty, RepeatedProfiles.duplicate(in: profiles) == nil else { return nil }
-                return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, force: force, command: Array(rest)) }
+                return .run(profiles: profiles, minTTL: minTTL, force: force, command: Array(rest))
             case "-p", "--profile":
                 guard let name = rest.first, !name.hasPrefix("-") else { return nil }
                 profiles.append(name)
@@ -42,7 +61,7 @@ enum FastPath {
     }
 
     /// `get -p NAME [--field F]`, in either order.
-    static func get(_ arguments: [String]) -> Int32? {
+    static func get(_ arguments: [String]) -> Parsed? {
         var profile: String?
         var field = GetCommand.Field.accessToken
         var rest = arguments[...]
@@ -60,7 +79,7 @@ enum FastPath {
             rest = rest.dropFirst(2)
         }
         guard let profile else { return nil }
-        return status { try GetCommand.printValue(profile: profile, field: field, minTTL: nil, json: false) }
+        return .get(profile: profile, field: field)
     }
 
     /// Runs `body`, turning its ExitCode into a status.
