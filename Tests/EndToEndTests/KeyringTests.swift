@@ -85,6 +85,25 @@ struct KeyringTests {
         return (name, lines[0])
     }
 
+    @Test("after vault unlock, doctor unlocks as run does: it uses the cached key and checks the credentials")
+    func doctorUsesCachedKey() throws {
+        let e = try setUp()
+        defer { _ = e.box.run(["vault", "lock"]) }
+        let before = e.box.run(["doctor", "-p", "demo"])
+        #expect(before.stdout.contains("nothing here gives it"), "\(before.all)")
+        #expect(!before.stdout.contains("credential.demo.state"), "\(before.all)")
+
+        #expect(unlock(e, for: "1m").status == 0)
+        #expect(e.launch().status == 0)
+        let doctor = e.box.run(["doctor", "-p", "demo"])
+        #expect(doctor.status == 0, "\(doctor.all)")
+        let keyLine = doctor.stdout.split(separator: "\n").first { $0.contains("key.source") } ?? ""
+        #expect(keyLine.contains("keyring"), "\(doctor.stdout)")
+        #expect(!doctor.stdout.contains("nothing here gives it"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("credential.demo.state"), "\(doctor.stdout)")
+        #expect(!doctor.all.contains(Self.passphrase))
+    }
+
     @Test("after vault unlock, get and run need no passphrase and no terminal; after vault lock they exit 78 for want of a key")
     func unlockThenLock() throws {
         let e = try setUp()

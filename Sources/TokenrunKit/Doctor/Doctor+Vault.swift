@@ -57,14 +57,35 @@ extension Doctor {
             "format version \(file.version), sealed with \(kind.phrase), \(count) credential\(count == 1 ? "" : "s")"
         var readableCheck = DoctorCheck.pass("vault.readable", "\(described); records not opened (no key)")
         let keyCheck: DoctorCheck
+        /// Opens every record with `unlocked`, as a launch would.
+        func openAll(_ unlocked: UnlockedVault) throws {
+            var credentials: [String: Credential] = [:]
+            for record in file.header.records { credentials[record.profile] = try unlocked.open(record) }
+            result.credentials = credentials
+            readableCheck = .pass("vault.readable", "\(described), every record opens and verifies")
+        }
+        // The first step of every unlock: a key `tokenrun vault unlock` cached in the session keyring
+        // (it fits: the keyring entry is dropped when it does not reproduce the vault's public key).
+        do {
+            if let unlocked = try sealed.unlockWithCachedKey(file) {
+                try openAll(unlocked)
+                keyCheck = .pass("key.source", "the key cached in the session keyring (tokenrun vault unlock) unlocks the vault")
+                result.checks += [readableCheck, permissions, keyCheck]
+                if let check = keyPermissionsCheck(kind: kind) { result.checks.append(check) }
+                return result
+            }
+        } catch {
+            readableCheck = DoctorCheck.fail("vault.readable", (error as? TokenrunError) ?? .crypto("\(error)"))
+            keyCheck = .pass("key.source", "the key cached in the session keyring fits the vault")
+            result.checks += [readableCheck, permissions, keyCheck]
+            if let check = keyPermissionsCheck(kind: kind) { result.checks.append(check) }
+            return result
+        }
         do {
             let material = try KeySources.resolve(for: kind, vault: path, environment: keys)
             do {
                 let unlocked = try sealed.unlock(file, with: material)
-                var credentials: [String: Credential] = [:]
-                for record in file.header.records { credentials[record.profile] = try unlocked.open(record) }
-                result.credentials = credentials
-                readableCheck = .pass("vault.readable", "\(described), every record opens and verifies")
+                try openAll(unlocked)
                 keyCheck = .pass("key.source", "\(material.origin) unlocks the vault")
             } catch let error as TokenrunError {
                 switch error {
