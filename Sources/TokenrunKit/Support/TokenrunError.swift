@@ -364,6 +364,8 @@ extension TokenrunError {
                 || "/._-+:=@%,".unicodeScalars.contains(scalar)
         }
         if safe && !text.isEmpty { return text }
-        return "'" + text.replacing("'", with: "'\\''") + "'"
+        // The export quoter, which works on Unicode scalars: a quote followed by a combining
+        // mark is one Character, but still a quote to the shell.
+        return ExportFormat.shQuote(text)
     }
 }

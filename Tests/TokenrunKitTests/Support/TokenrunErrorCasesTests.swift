@@ -101,3 +101,29 @@ struct TokenrunErrorCasesTests {
         }
     }
 }
+
+@Suite("TokenrunError: hints quote paths as the export quoter does")
+struct TokenrunErrorQuotingTests {
+    /// What /bin/sh makes of `word`: the one argument it expands to.
+    static func shell(_ word: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "printf '%s' " + word]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
+    }
+
+    @Test(
+        "a path with a quote followed by a combining mark comes back whole from the shell, in the hint and in export alike",
+        arguments: ["/tmp/a'\u{301}; echo injected '", "/tmp/it's mine", "/tmp/plain", "/tmp/a\u{301}'b"])
+    func combiningMark(path: String) throws {
+        let hint = try #require(TokenrunError.unsafePermissions(path: path, mode: 0o644, what: "the vault").hints.first)
+        let word = String(hint.dropFirst("chmod 600 ".count))
+        #expect(try Self.shell(word) == path, "\(hint)")
+        #expect(try Self.shell(ExportFormat.shQuote(path)) == path)
+    }
+}
