@@ -1,5 +1,6 @@
 // One provider, one sandbox and one profile "demo" per test.
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -36,6 +37,16 @@ final class EndToEnd: @unchecked Sendable {
         let result = box.run(["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token + "\n")
         precondition(result.status == 0, result.all)
         return seed
+    }
+
+    /// A vault sealed with `passphrase` (Argon2id at the fast "interactive" cost) holding a grant for "demo".
+    func passphraseLogin(_ passphrase: String, accessExpiresIn: Int = 3600) throws {
+        let env = ["TOKENRUN_PASSPHRASE": passphrase]
+        let made = box.run(["vault", "init", "--passphrase", "--kdf-cost", "interactive"], environment: env)
+        try #require(made.status == 0, "\(made.all)")
+        let seed = try provider.seed(accessExpiresIn: accessExpiresIn)
+        let imported = box.run(["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token, environment: env)
+        try #require(imported.status == 0, "\(imported.all)")
     }
 
     /// `tokenrun [flags] -p demo -- python child.py --url URL [childArgs]`.

@@ -1,5 +1,5 @@
 // `vault init` and unlocking take key sources from one resolver, in the order
-// DESIGN.md §2 gives; an empty passphrase is said to be empty.
+// README.md's "The vault and its keys" gives; an empty passphrase is said to be empty.
 import TestSupport
 import Testing
 
@@ -81,14 +81,7 @@ struct KeySourceTests {
         #expect(refused.stderr.contains("tokenrun: hint: "), "\(refused.all)")
         #expect(access(e.box.vaultPath, F_OK) != 0)
 
-        let passphrase = "correct horse battery staple 44"
-        let made = e.box.run(
-            ["vault", "init", "--passphrase", "--kdf-cost", "interactive"], environment: ["TOKENRUN_PASSPHRASE": passphrase])
-        try #require(made.status == 0, "\(made.all)")
-        let seed = try e.provider.seed(accessExpiresIn: 3600)
-        let imported = e.box.run(
-            ["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token, environment: ["TOKENRUN_PASSPHRASE": passphrase])
-        try #require(imported.status == 0, "\(imported.all)")
+        try e.passphraseLogin("correct horse battery staple 44")
 
         let fromVariable = e.box.run(["get", "-p", "demo"], environment: empty)
         #expect(fromVariable.status == 78, "\(fromVariable.all)")

@@ -35,12 +35,7 @@ struct KeyringTests {
     /// A provider, a passphrase vault and a still-fresh credential for "demo".
     func setUp() throws -> EndToEnd {
         let e = try EndToEnd()
-        let env = ["TOKENRUN_PASSPHRASE": Self.passphrase]
-        let made = e.box.run(["vault", "init", "--passphrase", "--kdf-cost", "interactive"], environment: env)
-        precondition(made.status == 0, made.all)
-        let seed = try e.provider.seed(accessExpiresIn: 3600)
-        let imported = e.box.run(["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token, environment: env)
-        precondition(imported.status == 0, imported.all)
+        try e.passphraseLogin(Self.passphrase)
         return e
     }
 
@@ -283,12 +278,7 @@ struct KeyringTests {
         let e = try EndToEnd()
         let output = e.box.root + "/hook.out"
         e.box.write("reader.py", Self.keyReader)
-        let env = ["TOKENRUN_PASSPHRASE": Self.passphrase]
-        let made = e.box.run(["vault", "init", "--passphrase", "--kdf-cost", "interactive"], environment: env)
-        try #require(made.status == 0, "\(made.all)")
-        let seed = try e.provider.seed(accessExpiresIn: 0)
-        let imported = e.box.run(["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token, environment: env)
-        try #require(imported.status == 0, "\(imported.all)")
+        try e.passphraseLogin(Self.passphrase, accessExpiresIn: 0)
         defer { _ = e.box.run(["vault", "lock"]) }
         #expect(unlock(e, for: "1m").status == 0)
         let name = keyringName(e)

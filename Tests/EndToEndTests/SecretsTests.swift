@@ -215,12 +215,7 @@ struct SecretsTests {
     func passphrasePrompt() throws {
         let e = try EndToEnd()
         let passphrase = "correct horse battery staple 42"
-        let made = e.box.run(["vault", "init", "--passphrase"], environment: ["TOKENRUN_PASSPHRASE": passphrase])
-        #expect(made.status == 0, "\(made.all)")
-        let seed = try e.provider.seed(accessExpiresIn: 3600)
-        let imported = e.box.run(
-            ["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token, environment: ["TOKENRUN_PASSPHRASE": passphrase])
-        #expect(imported.status == 0, "\(imported.all)")
+        try e.passphraseLogin(passphrase)
         let driver =
             TerminalDriver.prelude + """
                 pid,fd=pty.fork()

@@ -76,13 +76,7 @@ struct SignalTests {
     func ctrlCAtPrompt() throws {
         let e = try EndToEnd()
         let passphrase = "correct horse battery staple 43"
-        let made = e.box.run(
-            ["vault", "init", "--passphrase", "--kdf-cost", "interactive"], environment: ["TOKENRUN_PASSPHRASE": passphrase])
-        try #require(made.status == 0, "\(made.all)")
-        let seed = try e.provider.seed(accessExpiresIn: 3600)
-        let imported = e.box.run(
-            ["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token, environment: ["TOKENRUN_PASSPHRASE": passphrase])
-        try #require(imported.status == 0, "\(imported.all)")
+        try e.passphraseLogin(passphrase)
         let driver =
             TerminalDriver.prelude + """
                 pid,fd=pty.fork()
