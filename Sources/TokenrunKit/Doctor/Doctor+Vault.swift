@@ -56,7 +56,6 @@ extension Doctor {
         let described =
             "format version \(file.version), sealed with \(kind.phrase), \(count) credential\(count == 1 ? "" : "s")"
         var readableCheck = DoctorCheck.pass("vault.readable", "\(described); records not opened (no key)")
-        let keyCheck: DoctorCheck
         /// Opens every record with `unlocked`, as a launch would.
         func openAll(_ unlocked: UnlockedVault) throws {
             var credentials: [String: Credential] = [:]
@@ -64,60 +63,58 @@ extension Doctor {
             result.credentials = credentials
             readableCheck = .pass("vault.readable", "\(described), every record opens and verifies")
         }
-        // The first step of every unlock: a key `tokenrun vault unlock` cached in the session keyring
-        // (it fits: the keyring entry is dropped when it does not reproduce the vault's public key).
-        do {
-            if let unlocked = try sealed.unlockWithCachedKey(file) {
-                try openAll(unlocked)
-                keyCheck = .pass("key.source", "the key cached in the session keyring (tokenrun vault unlock) unlocks the vault")
-                result.checks += [readableCheck, permissions, keyCheck]
-                if let check = keyPermissionsCheck(kind: kind) { result.checks.append(check) }
-                return result
-            }
-        } catch {
-            readableCheck = DoctorCheck.fail("vault.readable", (error as? TokenrunError) ?? .crypto("\(error)"))
-            keyCheck = .pass("key.source", "the key cached in the session keyring fits the vault")
-            result.checks += [readableCheck, permissions, keyCheck]
-            if let check = keyPermissionsCheck(kind: kind) { result.checks.append(check) }
-            return result
-        }
-        do {
-            let material = try KeySources.resolve(for: kind, vault: path, environment: keys)
+        /// key.source, unlocking as every command does; opening the records sets vault.readable.
+        func checkKey() -> DoctorCheck {
+            // The first step of every unlock: a key `tokenrun vault unlock` cached in the session keyring
+            // (it fits: the keyring entry is dropped when it does not reproduce the vault's public key).
             do {
-                let unlocked = try sealed.unlock(file, with: material)
-                try openAll(unlocked)
-                keyCheck = .pass("key.source", "\(material.origin) unlocks the vault")
-            } catch let error as TokenrunError {
-                switch error {
-                case .wrongKey, .wrongPassphrase:
-                    keyCheck = .fail("key.source", error)
-                default:
-                    // The key fits (its id matches) but the contents do not verify: the file is at fault.
-                    readableCheck = .fail("vault.readable", error)
-                    keyCheck = .pass("key.source", "\(material.origin) fits the vault")
+                if let unlocked = try sealed.unlockWithCachedKey(file) {
+                    try openAll(unlocked)
+                    return .pass("key.source", "the key cached in the session keyring (tokenrun vault unlock) unlocks the vault")
                 }
+            } catch {
+                readableCheck = DoctorCheck.fail("vault.readable", (error as? TokenrunError) ?? .crypto("\(error)"))
+                return .pass("key.source", "the key cached in the session keyring fits the vault")
             }
-        } catch TokenrunError.noKeySource(let vault, let sealedWith, let skipped) where kind == .passphrase {
-            let error = TokenrunError.noKeySource(vault: vault, sealedWith: sealedWith, skipped: skipped)
-            let fix = error.fixHint
-            if hasTerminal {
-                keyCheck = .warn(
-                    "key.source",
-                    "the vault is sealed with a passphrase and only the terminal prompt can give it: unattended runs (cron, services) cannot unlock it, and doctor did not ask, so credentials were not checked",
-                    fix: fix)
-            } else {
-                keyCheck = .warn(
-                    "key.source",
-                    "the vault is sealed with a passphrase and nothing here gives it (no TOKENRUN_PASSPHRASE_FILE, TOKENRUN_PASSPHRASE or systemd credential, no terminal); credentials were not checked",
-                    fix: fix)
+            do {
+                let material = try KeySources.resolve(for: kind, vault: path, environment: keys)
+                do {
+                    let unlocked = try sealed.unlock(file, with: material)
+                    try openAll(unlocked)
+                    return .pass("key.source", "\(material.origin) unlocks the vault")
+                } catch let error as TokenrunError {
+                    switch error {
+                    case .wrongKey, .wrongPassphrase:
+                        return .fail("key.source", error)
+                    default:
+                        // The key fits (its id matches) but the contents do not verify: the file is at fault.
+                        readableCheck = .fail("vault.readable", error)
+                        return .pass("key.source", "\(material.origin) fits the vault")
+                    }
+                }
+            } catch TokenrunError.noKeySource(let vault, let sealedWith, let skipped) where kind == .passphrase {
+                let error = TokenrunError.noKeySource(vault: vault, sealedWith: sealedWith, skipped: skipped)
+                let fix = error.fixHint
+                if hasTerminal {
+                    return .warn(
+                        "key.source",
+                        "the vault is sealed with a passphrase and only the terminal prompt can give it: unattended runs (cron, services) cannot unlock it, and doctor did not ask, so credentials were not checked",
+                        fix: fix)
+                } else {
+                    return .warn(
+                        "key.source",
+                        "the vault is sealed with a passphrase and nothing here gives it (no TOKENRUN_PASSPHRASE_FILE, TOKENRUN_PASSPHRASE or systemd credential, no terminal); credentials were not checked",
+                        fix: fix)
+                }
+            } catch let error as TokenrunError {
+                var message = error.summary
+                if case .noKeySource(_, _, let skipped) = error, !skipped.isEmpty { message += ": " + skipped.joined(separator: "; ") }
+                return DoctorCheck("key.source", .fail, message, fix: error.fixHint)
+            } catch {
+                return .fail("key.source", "cannot read the key: \(error)", fix: "tokenrun vault status")
             }
-        } catch let error as TokenrunError {
-            var message = error.summary
-            if case .noKeySource(_, _, let skipped) = error, !skipped.isEmpty { message += ": " + skipped.joined(separator: "; ") }
-            keyCheck = DoctorCheck("key.source", .fail, message, fix: error.fixHint)
-        } catch {
-            keyCheck = .fail("key.source", "cannot read the key: \(error)", fix: "tokenrun vault status")
         }
+        let keyCheck = checkKey()
         result.checks += [readableCheck, permissions, keyCheck]
         if let check = keyPermissionsCheck(kind: kind) { result.checks.append(check) }
         return result
