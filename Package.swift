@@ -41,16 +41,26 @@ let package = Package(
             name: "TokenrunVersion",
             plugins: ["VersionPlugin"]
         ),
-        .target(
-            name: "TokenrunKit",
-            dependencies: ["CSodium", "_TokenrunCShims", "TokenrunVersion"]
-        ),
+        // The library, in stages that follow the data flow (ARCHITECTURE.md). Each
+        // stage depends only on the stages before it, so a call back up does not compile.
+        .target(name: "TokenrunSodium", dependencies: ["CSodium"]),
+        .target(name: "TokenrunSupport", dependencies: ["TokenrunSodium", "_TokenrunCShims"]),
+        .target(name: "TokenrunAudit", dependencies: ["TokenrunSupport"]),
+        .target(name: "TokenrunProfiles", dependencies: ["TokenrunSupport"]),
+        .target(name: "TokenrunVault", dependencies: ["TokenrunProfiles", "TokenrunAudit"]),
+        .target(name: "TokenrunOAuth", dependencies: ["TokenrunVault", "TokenrunVersion"]),
+        .target(name: "TokenrunRefresh", dependencies: ["TokenrunOAuth"]),
+        .target(name: "TokenrunServers", dependencies: ["TokenrunRefresh"]),
+        .target(name: "TokenrunLaunch", dependencies: ["TokenrunServers"]),
+        .target(name: "TokenrunDoctor", dependencies: ["TokenrunLaunch"]),
+        // Every stage under one name, for the executable and the tests.
+        .target(name: "TokenrunKit", dependencies: ["TokenrunDoctor"]),
         // The network lives in its own small program, started only to refresh, so
         // the warm path's binary carries no TLS or HTTP stack (start-up cost).
         .target(
             name: "TokenrunHTTP",
             dependencies: [
-                "TokenrunKit",
+                "TokenrunOAuth",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

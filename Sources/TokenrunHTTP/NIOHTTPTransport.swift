@@ -4,7 +4,8 @@
 // down before returning, so no event-loop thread outlives a refresh — except
 // in tokenrun-http, which answers first and then exits.
 import AsyncHTTPClient
-import TokenrunKit
+import TokenrunOAuth
+import TokenrunSupport
 import NIOCore
 import NIOHTTP1
 

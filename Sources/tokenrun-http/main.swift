@@ -11,7 +11,9 @@
 // signal, and the check after it for a parent that died before it was set.
 import FoundationEssentials
 import TokenrunHTTP
-import TokenrunKit
+import TokenrunOAuth
+import TokenrunSodium
+import TokenrunSupport
 import TokenrunVersion
 
 #if canImport(Glibc)

@@ -118,7 +118,7 @@ struct RunCommand: ParsableCommand {
             var launch = AuditRecord(event: "launch", profiles: profile)
             launch.command = command[0].baseName
             let launched = context.record(launch, key: ready.auditKey)
-            let started = Refresher.monotonicMilliseconds()
+            let started = Monotonic.milliseconds()
             let exit: ChildExit
             do {
                 exit = try ChildProcess.run(command, environment: environment, tick: keeper.map { keeper in { keeper.tick(child: $0) } })
@@ -134,7 +134,7 @@ struct RunCommand: ParsableCommand {
             log.say("\(command[0].baseName) ended: \(exit.shellStatus == 0 ? "status 0" : "status \(exit.shellStatus)")")
             var ended = AuditRecord(event: "exit", profiles: profile)
             ended.command = command[0].baseName
-            ended.durationMs = Int(Refresher.monotonicMilliseconds() - started)
+            ended.durationMs = Int(Monotonic.milliseconds() - started)
             switch exit {
             case .exited(let code): ended.status = code
             case .signaled(let signal):

@@ -1,9 +1,9 @@
 // C calls that Swift cannot make directly (variadic prctl and syscall, code between
 // fork and exec, a signal handler). Prefixed symbols; only
-// Sources/TokenrunKit/Support/ProcessHardening.swift (prctl),
-// Sources/TokenrunKit/Vault/KeyringCache.swift (the kernel keyring),
-// Sources/TokenrunKit/Launch/ChildProcess.swift (spawning for the user) and
-// Sources/TokenrunKit/Support/PromptSignals.swift (the passphrase prompt) use them.
+// Sources/TokenrunSupport/ProcessHardening.swift (prctl),
+// Sources/TokenrunVault/KeyringCache.swift (the kernel keyring),
+// Sources/TokenrunSupport/ChildProcess.swift (spawning for the user) and
+// Sources/TokenrunSupport/PromptSignals.swift (the passphrase prompt) use them.
 #ifndef TOKENRUN_C_SHIMS_H
 #define TOKENRUN_C_SHIMS_H
 

@@ -1,6 +1,8 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunAudit
+@testable import TokenrunSodium
+@testable import TokenrunSupport
 
 #if canImport(Glibc)
     import Glibc

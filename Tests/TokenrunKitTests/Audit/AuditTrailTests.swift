@@ -1,6 +1,9 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunAudit
+@testable import TokenrunRefresh
+@testable import TokenrunSodium
+@testable import TokenrunSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,10 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunDoctor
+@testable import TokenrunOAuth
+@testable import TokenrunProfiles
+@testable import TokenrunSodium
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,7 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunDoctor
+@testable import TokenrunProfiles
+@testable import TokenrunVault
 
 @Suite("doctor: refresh token health")
 struct RefreshTokenHealthTests {

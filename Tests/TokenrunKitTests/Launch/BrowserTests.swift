@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
 
 @Suite("opening the browser")
 struct BrowserTests {

@@ -1,6 +1,10 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunLaunch
+@testable import TokenrunProfiles
+@testable import TokenrunRefresh
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 @Suite("child environment and template values")
 struct ChildEnvironmentTests {
@@ -55,7 +59,7 @@ struct ChildEnvironmentTests {
         let injection = Injection(
             profile: try gmail(), credential: Self.credential("gmail", token: "ya29.gmail", expiresAt: Self.now + 1800))
         let env = try ChildEnvironment.build(inherited: Self.inherited, injections: [injection], filePaths: [:], now: Self.now)
-        for variable in KeySources.environmentVariables { #expect(env[variable] == nil, "\(variable) reached the child") }
+        for variable in KeyVariables.names { #expect(env[variable] == nil, "\(variable) reached the child") }
         #expect(env["PATH"] == "/usr/bin:/bin")
         #expect(env["HOME"] == "/home/me")
         #expect(env["LANG"] == "C.UTF-8")
@@ -66,7 +70,7 @@ struct ChildEnvironmentTests {
         #expect(env["TOKENRUN_EXPIRES_AT"] == String(Self.now + 1800))
         #expect(env["TOKENRUN_EXPIRES_AT_GMAIL"] == String(Self.now + 1800))
         #expect(!env.values.contains("rt-gmail-SECRET"), "the refresh token reached the child")
-        let expected = Set(Self.inherited.keys).subtracting(KeySources.environmentVariables).union([
+        let expected = Set(Self.inherited.keys).subtracting(KeyVariables.names).union([
             "GMAIL_TOKEN", "GMAIL_AUTH", "GMAIL_USER", "TOKENRUN_PROFILE", "TOKENRUN_EXPIRES_AT", "TOKENRUN_EXPIRES_AT_GMAIL",
         ])
         #expect(Set(env.keys) == expected)

@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunServers
 
 @Suite("systemd credential socket: the peer address")
 struct CredentialSocketTests {

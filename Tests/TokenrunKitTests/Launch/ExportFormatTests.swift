@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunLaunch
+@testable import TokenrunSupport
 
 @Suite("export formats")
 struct ExportFormatTests {
@@ -39,7 +40,7 @@ struct ExportFormatTests {
 
     @Test("regression: dotenv escapes a CRLF pair, so the value stays on one line")
     func dotenvCRLF() {
-        #expect(ExportFormat.dotenvQuote("a\r\nb") == #""a\r\nb""#)
+        #expect(Quoting.dotenv("a\r\nb") == #""a\r\nb""#)
     }
 
     @Test("sh: several variables in one output, each exported")
@@ -59,7 +60,7 @@ struct ExportFormatTests {
         "sh quoting",
         arguments: [("abc", "'abc'"), ("", "''"), ("it's", #"'it'\''s'"#), (#"a\b"#, #"'a\b'"#), ("$x", "'$x'")])
     func shQuote(_ value: String, _ expected: String) {
-        #expect(ExportFormat.shQuote(value) == expected)
+        #expect(Quoting.sh(value) == expected)
     }
 
     @Test(
@@ -70,14 +71,14 @@ struct ExportFormatTests {
             ("a\nb", "'a\nb'"), ("\"x\"", "'\"x\"'"),
         ])
     func fishQuote(_ value: String, _ expected: String) {
-        #expect(ExportFormat.fishQuote(value) == expected)
+        #expect(Quoting.fish(value) == expected)
     }
 
     @Test("fish: set -gx lines, and the quoting reverses to the value", arguments: nastyValues + combiningValues)
     func fishRender(_ value: String) throws {
         let text = try ExportFormat.fish.render([("TOKEN", value)])
-        #expect(text == "set -gx TOKEN \(ExportFormat.fishQuote(value));\n")
-        #expect(Self.fishUnquote(ExportFormat.fishQuote(value)) == value)
+        #expect(text == "set -gx TOKEN \(Quoting.fish(value));\n")
+        #expect(Self.fishUnquote(Quoting.fish(value)) == value)
     }
 
     @Test(
@@ -87,15 +88,15 @@ struct ExportFormatTests {
             ("`id`", #""\`id\`""#), ("a\nb", #""a\nb""#), ("a\rb", #""a\rb""#), ("it's", #""it's""#), ("tab\t", "\"tab\t\""),
         ])
     func dotenvQuote(_ value: String, _ expected: String) {
-        #expect(ExportFormat.dotenvQuote(value) == expected)
+        #expect(Quoting.dotenv(value) == expected)
     }
 
     @Test("dotenv: one line per variable, and the escaping reverses to the value", arguments: dotenvValues)
     func dotenvRender(_ value: String) throws {
         let text = try ExportFormat.dotenv.render([("TOKEN", value)])
-        #expect(text == "TOKEN=\(ExportFormat.dotenvQuote(value))\n")
+        #expect(text == "TOKEN=\(Quoting.dotenv(value))\n")
         #expect(text.filter(\.isNewline).count == 1, "a value spilled onto another line")
-        #expect(Self.dotenvUnquote(ExportFormat.dotenvQuote(value)) == value)
+        #expect(Self.dotenvUnquote(Quoting.dotenv(value)) == value)
     }
 
     @Test("json: decodes back to the same variables, keys sorted, slashes not escaped")

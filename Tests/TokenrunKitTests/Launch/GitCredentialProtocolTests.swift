@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunServers
 
 @Suite("git credential protocol")
 struct GitCredentialProtocolTests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunLaunch
+@testable import TokenrunSupport
 
 #if canImport(Glibc)
     import Glibc

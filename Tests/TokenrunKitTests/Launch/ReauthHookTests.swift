@@ -1,5 +1,7 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunProfiles
+@testable import TokenrunRefresh
+@testable import TokenrunSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -22,7 +24,7 @@ struct ReauthHookTests {
     @Test("the hook's environment has no key-source variable and says which profile, why, and how to recover")
     func environment() {
         let environment = ReauthHook.environment(base: Self.base, profile: "gmail", reason: "invalid_grant: Token has been revoked.")
-        for variable in KeySources.environmentVariables {
+        for variable in KeyVariables.names {
             #expect(environment[variable] == nil, "\(variable)")
         }
         #expect(environment["TOKENRUN_PROFILE"] == "gmail")

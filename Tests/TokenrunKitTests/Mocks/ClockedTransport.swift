@@ -1,5 +1,5 @@
 import Synchronization
-@testable import TokenrunKit
+@testable import TokenrunOAuth
 
 /// A `ScriptedTransport` that also notes the fake clock's monotonic time of
 /// every request, so tests can see when polls were sent.

@@ -1,4 +1,4 @@
-@testable import TokenrunKit
+@testable import TokenrunVault
 
 /// A named fake: vault bytes held in memory, for tests that open thousands of
 /// altered vaults (a real file write fsyncs). Used by one thread at a time.

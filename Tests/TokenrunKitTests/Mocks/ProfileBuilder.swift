@@ -1,4 +1,4 @@
-@testable import TokenrunKit
+@testable import TokenrunProfiles
 
 extension Profile {
     /// A profile built in code rather than read from a file, with `[oauth]` filled in by `configure`.

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import Synchronization
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
 
 /// A fake `HTTPTransport`: answers with scripted responses or transport errors,
 /// in order, and records every request it was sent.

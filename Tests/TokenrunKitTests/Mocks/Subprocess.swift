@@ -1,6 +1,6 @@
 import Dispatch
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunSupport
 
 #if canImport(Glibc)
     import Glibc

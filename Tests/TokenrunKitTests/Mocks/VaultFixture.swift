@@ -1,5 +1,8 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunAudit
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,8 @@
 import Synchronization
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
 
 /// A monotonic clock that moves on a fixed step at every reading, so a login's
 /// deadline passes after a known number of readings, without waiting.

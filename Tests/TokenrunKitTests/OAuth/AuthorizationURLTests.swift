@@ -1,5 +1,7 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
 
 @Suite("login: the authorization request URL")
 struct AuthorizationURLTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
 
 /// Runs `DeviceAuthorization.interpret` on a response built from parts.
 private func interpret(

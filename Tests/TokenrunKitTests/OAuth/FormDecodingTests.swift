@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
 
 @Suite("form decoding: query strings and form bodies")
 struct FormDecodingTests {

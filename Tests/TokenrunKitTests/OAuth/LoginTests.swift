@@ -1,5 +1,7 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
 
 @Suite("login: client credentials, the stored record, redirect errors")
 struct LoginTests {
@@ -138,7 +140,7 @@ struct LoginTests {
     func credentialAssumedLifetime() {
         let credential = Login.credential(
             from: Self.exchange(scope: nil, expiresIn: nil), profile: Self.profile(), grantType: .authorizationCode, previous: nil)
-        #expect(credential.expiresAt == Self.now + Refresher.assumedLifetime)
+        #expect(credential.expiresAt == Self.now + TokenGrant.assumedLifetime)
     }
 
     // MARK: errors on the redirect

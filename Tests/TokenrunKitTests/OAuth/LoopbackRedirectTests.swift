@@ -1,5 +1,6 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunSupport
 
 /// A real listening socket on 127.0.0.1 and a plain socket client as the browser.
 @Suite("login: the loopback redirect listener")
@@ -7,7 +8,7 @@ struct LoopbackRedirectTests {
     /// Generous: the wait ends as soon as the callback arrives, so this only bounds a broken test.
     static let patience: Int64 = 10_000
 
-    static func now() -> Int64 { Refresher.monotonicMilliseconds() }
+    static func now() -> Int64 { Monotonic.milliseconds() }
 
     static func wait(_ listener: LoopbackRedirect, forMs ms: Int64 = patience) throws(LoopbackRedirect.Failure) -> LoopbackRedirect.Callback
     {

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunSupport
 
 @Suite("OAuth encodings: form bodies, HTTP dates, Retry-After, JSON values")
 struct OAuthEncodingTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import TokenrunKit
+@testable import TokenrunOAuth
 
 @Suite("PKCE and base64url")
 struct PKCETests {

@@ -1,5 +1,7 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
 
 @Suite("token endpoint: authorization code, device code and client credentials requests")
 struct TokenEndpointGrantTests {

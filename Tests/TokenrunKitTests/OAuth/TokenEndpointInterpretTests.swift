@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunSupport
 
 #if canImport(Glibc)
     import Glibc

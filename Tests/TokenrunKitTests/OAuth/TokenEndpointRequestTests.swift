@@ -1,6 +1,8 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
 
 @Suite("token endpoint: the refresh request")
 struct TokenEndpointRequestTests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
 
 @Suite("global configuration (config.toml)")
 struct GlobalConfigTests {

@@ -1,5 +1,7 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 @Suite("profiles: kind, grant_type, redirect_port, redirect_host, on_reauth_required")
 struct LoginProfileKeysTests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunProfiles
+@testable import TokenrunSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunProfiles
 
 @Suite("provider quirks")
 struct ProviderQuirksTests {

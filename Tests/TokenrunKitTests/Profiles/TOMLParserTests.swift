@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TokenrunKit
+@testable import TokenrunProfiles
 
 // MARK: - Helpers
 

@@ -1,5 +1,7 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunRefresh
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 @Suite("issuer binding")
 struct IssuerBindingTests {

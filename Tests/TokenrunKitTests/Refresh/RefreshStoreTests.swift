@@ -1,5 +1,8 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunRefresh
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 /// What a refresh writes when the record changed while its request was out.
 @Suite("refresher: writing over a record changed during the request")

@@ -1,5 +1,9 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunOAuth
+@testable import TokenrunProfiles
+@testable import TokenrunRefresh
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 @Suite("refresher: client credentials, API keys, the invalidation callback, refreshedAt")
 struct RefresherGrantTests {

@@ -1,6 +1,6 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunSodium
 
 @Suite("canonical base64")
 struct Base64Tests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunSodium
 
 @Suite("SHA-256")
 struct SHA256Tests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunSodium
+@testable import TokenrunSupport
 
 @Suite("libsodium layer")
 struct SodiumTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
-@testable import TokenrunKit
+@testable import TokenrunSupport
 
 /// A private scratch directory removed when the value is released.
 final class TemporaryDirectory {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import TokenrunKit
+@testable import TokenrunSupport
 
 /// Every case of TokenrunError, each once: the test below checks the list against the
 /// enum's declaration, so a new case fails it until it is added here (and so checked).
@@ -52,7 +52,7 @@ struct TokenrunErrorCasesTests {
     static func declaredCases() throws -> [String] {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-                "Sources/TokenrunKit/Support/TokenrunError.swift")
+                "Sources/TokenrunSupport/TokenrunError.swift")
         let text = try String(contentsOf: source, encoding: .utf8)
         let start = try #require(text.range(of: "public enum TokenrunError"))
         var names: [String] = []
@@ -124,6 +124,6 @@ struct TokenrunErrorQuotingTests {
         let hint = try #require(TokenrunError.unsafePermissions(path: path, mode: 0o644, what: "the vault").hints.first)
         let word = String(hint.dropFirst("chmod 600 ".count))
         #expect(try Self.shell(word) == path, "\(hint)")
-        #expect(try Self.shell(ExportFormat.shQuote(path)) == path)
+        #expect(try Self.shell(Quoting.sh(path)) == path)
     }
 }

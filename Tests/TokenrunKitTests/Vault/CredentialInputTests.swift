@@ -1,5 +1,6 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 @Suite("credential input and key variables")
 struct CredentialInputTests {
@@ -36,7 +37,7 @@ struct CredentialInputTests {
             "TOKENRUN_KEY_FILE": "/k", "TOKENRUN_PASSPHRASE": "pw", "TOKENRUN_PASSPHRASE_FILE": "/p",
             "CREDENTIALS_DIRECTORY": "/run/credentials/x", "PATH": "/bin", "HOME": "/root",
         ]
-        #expect(KeySources.removingKeyVariables(from: env) == ["PATH": "/bin", "HOME": "/root"])
+        #expect(KeyVariables.removed(from: env) == ["PATH": "/bin", "HOME": "/root"])
     }
 
     @Test("every error has a summary, an exit status of 64, 77 or 78, and hints without secrets")

@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunVault
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,8 @@
 import FoundationEssentials
 import Testing
-@testable import TokenrunKit
+@testable import TokenrunSodium
+@testable import TokenrunSupport
+@testable import TokenrunVault
 
 #if canImport(Glibc)
     import Glibc

@@ -1,0 +1,121 @@
+// One line of the audit trail. Policy: never a token, refresh token, client
+// secret, passphrase or key — only names, numbers, outcomes and error classes.
+// The command is recorded by its program name alone (no arguments: they may
+// hold secrets of the user's own). The chain fields (seq, prev, key_id,
+// key_changed_from, mac) are set by AuditTrail.append, never by callers; the
+// MAC covers every byte of the line before `,"mac":`, so fields a later
+// version adds are covered too.
+import TokenrunSupport
+import FoundationEssentials
+
+/// One event in the audit trail.
+public struct AuditRecord: Sendable, Equatable, Codable {
+    public var time: String
+    /// launch, exit, refresh, import, get, export.
+    public var event: String
+    public var profiles: [String]
+    public var pid: Int32
+    public var uid: UInt32
+    public var command: String?
+    public var status: Int32?
+    public var signal: Int32?
+    public var durationMs: Int?
+    public var outcome: String?
+    public var errorClass: String?
+    public var latencyMs: Int?
+    public var rotated: Bool?
+    public var attempts: Int?
+    /// The token endpoint's HTTP status on a refresh attempt, when it answered.
+    public var httpStatus: Int?
+    public var detail: String?
+
+    /// Position in the chain: 1, 2, 3 … across rotated files.
+    public var seq: UInt64?
+    /// The previous record's MAC (hex); 64 zeros for the first record of a chain.
+    public var prev: String?
+    /// The id of the audit key the MAC was made with (`AuditKey.id`).
+    public var keyID: String?
+    /// Set on the first record under a new vault key: the key id of the record before it.
+    public var keyChangedFrom: String?
+    /// Keyed BLAKE2b over `prev` and the line up to this field (hex). Always the last field of the line.
+    public var mac: String?
+
+    public init(event: String, profiles: [String], now: Int64 = ProcessEnvironment.now()) {
+        time = Timestamp.iso8601(now)
+        self.event = event
+        self.profiles = profiles
+        pid = getpid()
+        uid = getuid()
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case time, event, profiles, pid, uid, command, status, signal, outcome, rotated, attempts, detail
+        case seq, prev, mac
+        case keyID = "key_id"
+        case keyChangedFrom = "key_changed_from"
+        case durationMs = "duration_ms"
+        case errorClass = "error_class"
+        case httpStatus = "http_status"
+        case latencyMs = "latency_ms"
+    }
+
+    /// The record as one line of JSON: the body's keys sorted, then `mac` last when set.
+    /// Written by hand: appending runs on every launch, and a generic encoder costs
+    /// start-up time there.
+    public func jsonLine() -> [UInt8] {
+        var line = jsonBody()
+        if let mac {
+            line.removeLast()  // "}"
+            line += Array(",\"mac\":".utf8) + Array(Quoting.json(mac).utf8) + [UInt8(ascii: "}")]
+        }
+        return line + [UInt8(ascii: "\n")]
+    }
+
+    /// Every field but `mac`, as one JSON object with sorted keys: what the MAC covers.
+    func jsonBody() -> [UInt8] {
+        var fields: [(String, String)] = []
+        func add(_ key: String, _ value: String?) { if let value { fields.append((key, Quoting.json(value))) } }
+        func add<N: BinaryInteger>(_ key: String, _ value: N?) { if let value { fields.append((key, String(value))) } }
+        add("attempts", attempts)
+        add("command", command)
+        add("detail", detail)
+        add("duration_ms", durationMs)
+        add("error_class", errorClass)
+        add("event", event)
+        add("http_status", httpStatus)
+        add("key_changed_from", keyChangedFrom)
+        add("key_id", keyID)
+        add("latency_ms", latencyMs)
+        add("outcome", outcome)
+        add("pid", pid)
+        add("prev", prev)
+        fields.append(("profiles", "[" + profiles.map(Quoting.json).joined(separator: ",") + "]"))
+        if let rotated { fields.append(("rotated", rotated ? "true" : "false")) }
+        add("seq", seq)
+        add("signal", signal)
+        add("status", status)
+        add("time", time)
+        add("uid", uid)
+        return Array(("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}").utf8)
+    }
+
+    /// A one-line human form for `tokenrun log`.
+    public var summary: String {
+        var parts = [time, event, profiles.joined(separator: ",")]
+        if let command { parts.append(command) }
+        if let outcome { parts.append(outcome) }
+        if let errorClass { parts.append(errorClass) }
+        if let httpStatus { parts.append("HTTP \(httpStatus)") }
+        if let status { parts.append("status \(status)") }
+        if let signal { parts.append("signal \(signal)") }
+        if let rotated, rotated { parts.append("rotated") }
+        if let latencyMs { parts.append("\(latencyMs) ms") }
+        if let durationMs { parts.append("ran \(durationMs) ms") }
+        if let detail { parts.append(detail) }
+        return parts.joined(separator: "  ")
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

@@ -1,0 +1,56 @@
+// The optional global configuration, $XDG_CONFIG_HOME/tokenrun/config.toml:
+// settings that apply to every profile unless the profile sets its own. Read
+// only when needed (never on the warm path). Unknown keys are errors, as in
+// profiles. It names a command to run, so it is trusted as a profile is: a file
+// or directory that another user could write is refused (TrustedFile).
+import TokenrunSupport
+
+/// Settings for all profiles.
+public struct GlobalConfig: Sendable, Equatable {
+    public static let keys = ["on_reauth_required"]
+
+    /// The command run when a credential becomes invalid, for profiles that name none.
+    public var onReauthRequired: String?
+
+    public init(onReauthRequired: String? = nil) { self.onReauthRequired = onReauthRequired }
+
+    /// Reads `path`; a missing file is an empty configuration.
+    public static func load(path: String) throws -> GlobalConfig {
+        let bytes: [UInt8]
+        do {
+            guard let read = try TrustedFile.read(path, limit: ProfileParser.sizeLimit, what: "the configuration file") else {
+                return GlobalConfig()
+            }
+            bytes = read
+        } catch let error as SystemCallError {
+            throw TokenrunError.fileSystem(error, what: "the configuration file")
+        }
+        return try parse(bytes: bytes, file: path)
+    }
+
+    static func parse(bytes: [UInt8], file: String) throws -> GlobalConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLParser.parse(bytes: bytes)
+        } catch {
+            throw TokenrunError.profileInvalid(
+                ProfileDiagnostic(file: file, line: error.line, message: "invalid TOML: \(error.message) (column \(error.column))"))
+        }
+        var config = GlobalConfig()
+        for entry in table.entries {
+            guard keys.contains(entry.key) else {
+                throw TokenrunError.profileInvalid(
+                    ProfileDiagnostic(
+                        file: file, line: entry.line, message: "unknown key \"\(entry.key)\"",
+                        hint: Suggestion.hint(for: entry.key, in: keys, noun: "key")))
+            }
+            guard case .string(let command) = entry.value, !command.allSatisfy(\.isWhitespace) else {
+                throw TokenrunError.profileInvalid(
+                    ProfileDiagnostic(
+                        file: file, line: entry.line, message: "on_reauth_required must be a non-empty string (a shell command)"))
+            }
+            config.onReauthRequired = command
+        }
+        return config
+    }
+}

@@ -1,0 +1,15 @@
+// The environment variables that select or carry the vault key. Every program
+// tokenrun starts (the child, the network helper, the browser, the re-auth
+// hook) gets an environment without them, and a profile may not set them.
+
+/// The variables that select or carry key material.
+public enum KeyVariables {
+    public static let names = [
+        "TOKENRUN_KEY_FILE", "TOKENRUN_PASSPHRASE", "TOKENRUN_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY",
+    ]
+
+    /// `environment` without any variable that selects or carries key material.
+    public static func removed(from environment: [String: String]) -> [String: String] {
+        environment.filter { !names.contains($0.key) }
+    }
+}
