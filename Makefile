@@ -10,8 +10,8 @@
 #                   (STRIP= keeps the programs' symbols, for symbolized backtraces)
 #   make deb        tokenrun_VERSION_ARCH.deb (dpkg-deb, dpkg-shlibdeps), checked by lintian; installs
 #                   dpkg-dev and lintian with apt-get when missing
-#   make dist       tokenrun-VERSION-linux-ARCH.tar.gz: the programs, man pages, completions, README,
-#                   LICENSE and install.sh
+#   make dist       tokenrun-VERSION-linux-ARCH.tar.gz: the programs, man pages, completions, README.md,
+#                   SECURITY.md and docs/ (the pages README.md links to), LICENSE and install.sh
 #   make release-test  the release build, installed and used as a user would (CI runs it once): every
 #                   standard build runs, a DESTDIR install, the .deb (dpkg -i, lintian, dpkg -r) and the
 #                   archive, each with the toolchain and the source tree out of sight (scripts/release-test.sh)
@@ -136,7 +136,8 @@ deb: release deb-deps
 
 dist: release
 	sh scripts/stage.sh "$(RELEASE_BIN)" .build/dist/$(DIST) "$(STRIP)"
-	cp README.md LICENSE .build/dist/$(DIST)/
+	cp README.md SECURITY.md LICENSE .build/dist/$(DIST)/
+	cp -R docs .build/dist/$(DIST)/docs
 	tar -C .build/dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
 		-cf .build/dist/$(DIST).tar $(DIST)
 	gzip -9nf .build/dist/$(DIST).tar

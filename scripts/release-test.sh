@@ -6,7 +6,7 @@
 #     --static-swift-stdlib, and make release (tokenrun and tokenrun-http --version).
 #  2. make install into a DESTDIR: stripped programs; then the smoke test below.
 #     make install STRIP= keeps the symbols, and the Swift backtracer names
-#     tokenrun's functions in a crash report (the README's recipe).
+#     tokenrun's functions in a crash report (the recipe of docs/troubleshooting.md).
 #  3. make deb: lintian-clean (make deb checks), its fields, Installed-Size;
 #     dpkg -i, the smoke test, dpkg -r leaves none of its files.
 #  4. make dist: the archive's contents; unpacked and installed with its
@@ -202,11 +202,11 @@ echo "   the completion lines work in bash, zsh and fish"
 
 DESTDIR="$scratch/symbols" run make install STRIP= > "$scratch/install.log" 2>&1 || { tail -20 "$scratch/install.log" >&2; fail "make install STRIP= failed"; }
 unstripped "$scratch/symbols/usr/local/bin/tokenrun" || fail "make install STRIP= stripped tokenrun"
-# The README's backtrace recipe, its SWIFT_BACKTRACE as written (with this toolchain's path, and
+# The backtrace recipe of docs/troubleshooting.md, its SWIFT_BACKTRACE as written (with this toolchain's path, and
 # interactive=no): a crash, here a SIGSEGV sent while tokenrun waits for input, is reported with
 # tokenrun's own function names and no registers.
-recipe=$(sed -n 's/^    SWIFT_BACKTRACE=\([^ ]*\) tokenrun .*/\1/p' README.md | sed "s|/opt/swift/usr|$toolchain|")
-[ -n "$recipe" ] || fail "README.md shows no SWIFT_BACKTRACE recipe"
+recipe=$(sed -n 's/^    SWIFT_BACKTRACE=\([^ ]*\) tokenrun .*/\1/p' docs/troubleshooting.md | sed "s|/opt/swift/usr|$toolchain|")
+[ -n "$recipe" ] || fail "docs/troubleshooting.md shows no SWIFT_BACKTRACE recipe"
 ( sleep 30 | SWIFT_BACKTRACE="$recipe,interactive=no" \
     HOME="$scratch/bt" XDG_CONFIG_HOME="$scratch/bt/c" XDG_DATA_HOME="$scratch/bt/d" \
     "$scratch/symbols/usr/local/bin/tokenrun" import -p github --refresh-token-stdin > /dev/null 2> "$scratch/backtrace" ) &
@@ -263,7 +263,8 @@ run make dist > "$scratch/dist.log" 2>&1 || { tail -20 "$scratch/dist.log" >&2; 
 listing=$(tar tzf "$dist.tar.gz")
 for f in bin/tokenrun bin/tokenrun-http share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 \
     share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun \
-    share/fish/vendor_completions.d/tokenrun.fish share/doc/tokenrun/NOTICES README.md LICENSE install.sh; do
+    share/fish/vendor_completions.d/tokenrun.fish share/doc/tokenrun/NOTICES README.md SECURITY.md LICENSE install.sh \
+    docs/troubleshooting.md docs/profiles.md; do
     printf '%s\n' "$listing" | grep -qx "$dist/$f" || fail "the archive lacks $dist/$f"
 done
 cp "$dist.tar.gz" "$scratch/"

@@ -10,7 +10,7 @@
 #                                                  (Apache-2.0 §4(d)), from the build's checkouts
 #     install.sh                                   copies the tree under a prefix (scripts/install.sh)
 # `make install` runs install.sh from the stage; `make dist` packs the stage
-# with README.md and LICENSE; `make deb` builds its tree from it.
+# with README.md, SECURITY.md, docs/ and LICENSE; `make deb` builds its tree from it.
 set -eu
 umask 022
 bin=${1:?usage: stage.sh BIN_DIR STAGE_DIR [STRIP]}

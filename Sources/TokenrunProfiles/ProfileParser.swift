@@ -1,4 +1,4 @@
-// Checks one profile file against the profile schema (README.md, "Profiles"). Every error
+// Checks one profile file against the profile schema (docs/profiles.md). Every error
 // names the file and line; an unknown key also names the nearest valid key.
 // Templates are parsed here (syntax, known variables); whether the refresh
 // token may be used is decided after merging, in ProfileResolver.

@@ -1,4 +1,4 @@
-// Finding and resolving profiles. Lookup order (README.md, "Where files live"): each directory
+// Finding and resolving profiles. Lookup order (docs/vault.md, "Where files live"): each directory
 // of TOKENRUN_PROFILE_PATH, then $XDG_CONFIG_HOME/tokenrun/profiles/, then the
 // built-ins compiled into the binary. `extends = "NAME"` resolves with the
 // same order, except that a profile extending its own name continues the

@@ -1,4 +1,4 @@
-// What tokenrun knows about specific providers (README.md, "Provider setup"), recognised by
+// What tokenrun knows about specific providers (docs/providers.md), recognised by
 // the host of the token endpoint: how to get a refresh token out of them, and
 // how long their refresh tokens live. Used by login's errors and by doctor.
 

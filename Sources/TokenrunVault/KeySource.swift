@@ -1,4 +1,4 @@
-// How the vault is unlocked, in the order README.md's "The vault and its keys" gives (after a key that
+// How the vault is unlocked, in the order docs/vault.md gives (after a key that
 // `tokenrun vault unlock` keeps in the kernel keyring: SealedVault+Keyring.swift):
 //   1. TOKENRUN_KEY_FILE            path of a key file
 //   2. $CREDENTIALS_DIRECTORY/tokenrun-vault-key   systemd credential (the key

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The keys README.md's "JSON output" section documents, per command.
+/// The keys docs/json-output.md documents, per command (DocsCLITests checks that the page names each).
 enum DocumentedJSON {
     static let status: Set = [
         "expires_at", "expires_in", "has_refresh_token", "kind", "last_error", "missing_scopes", "needs_login", "profile",

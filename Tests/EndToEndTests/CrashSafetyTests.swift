@@ -1,6 +1,6 @@
-// Issue 5 §2: crash safety. tokenrun is SIGKILLed at random moments of a
-// forced refresh (`--refresh` makes every launch
-// refresh, rotate the refresh token and rewrite the vault), hundreds of times
+// Crash safety (docs/vault.md, "If tokenrun dies during a refresh"). tokenrun
+// is SIGKILLed at random moments of a forced refresh (`--refresh` makes every
+// launch refresh, rotate the refresh token and rewrite the vault), hundreds of times
 // in `make stress`, fewer in `make test`:
 //
 //     TOKENRUN_CRASH_ITERATIONS  how many kills (default 40)
@@ -9,7 +9,7 @@
 // vault and find in it either the credential from before or the one the
 // server issued in that round, with nothing left behind. A kill that lands
 // after the provider rotated the refresh token but before the vault was
-// replaced (the window README.md describes) loses the new refresh token: the
+// replaced (the window docs/vault.md describes) loses the new refresh token: the
 // vault keeps the old one, and the next refresh is then a reuse (exit 77).
 // The test tells these rounds apart from the provider's counters and checks
 // that every lost rotation shows up as exactly one reuse, and nothing else does.

@@ -1,4 +1,4 @@
-// Hostile and broken input, end to end (issue 5 §3). Every case checks the
+// Hostile and broken input, end to end. Every case checks the
 // words and exit status the user sees, and that nothing is lost: a vault that
 // cannot be read keeps its bytes (no command rewrites it, not even a write
 // like import), the stored credential works again once the cause is removed,

@@ -1,4 +1,4 @@
-// Issue 6 §1: a child that outlives its token keeps working through a file
+// A child that outlives its token keeps working through a file
 // that tokenrun rewrites before each expiry.
 import TestSupport
 import Testing

@@ -1,5 +1,5 @@
 // `vault init` and unlocking take key sources from one resolver, in the order
-// README.md's "The vault and its keys" gives; an empty passphrase is said to be empty.
+// docs/vault.md gives; an empty passphrase is said to be empty.
 import TestSupport
 import Testing
 

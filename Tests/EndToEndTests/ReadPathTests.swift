@@ -24,7 +24,7 @@ struct ReadPathTests {
         #expect(xoauth2.stdout.hasPrefix("dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJl"))
         let json = e.box.run(["get", "-p", "demo", "--json"])
         #expect(json.stdout.contains("\"token_type\" : \"Bearer\""))
-        // The keys README.md's "JSON output" documents for get.
+        // The keys docs/json-output.md documents for get.
         let object = (try? JSONSerialization.jsonObject(with: Data(json.stdout.utf8))) as? [String: Any]
         #expect(
             Set(object?.keys.map { $0 } ?? [])

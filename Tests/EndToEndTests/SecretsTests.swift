@@ -1,4 +1,4 @@
-// Issue 5 §4: secrets stay secret. Each test looks where a secret could leak
+// Secrets stay secret (SECURITY.md). Each test looks where a secret could leak
 // — argv, /proc/PID/environ, core files, stderr, --verbose, the child's
 // environment, file modes, the terminal's echo — while a real refresh runs.
 import TestSupport

@@ -1,4 +1,4 @@
-// Issue 5 §1: concurrency at scale. Many `get` and `run` launches at once, for
+// Concurrency at scale. Many `get` and `run` launches at once, for
 // a while, against the Authlib provider with refresh-token rotation and reuse
 // detection and access tokens that live a few seconds. The same test runs
 // short inside `make test` and long in `make stress`, set by:

@@ -1,4 +1,4 @@
-// Every kind of token endpoint answer lands in its class (issue 12): the
+// Every kind of token endpoint answer lands in its class (docs/running.md): the
 // exit status, the credential's state and last error, and the audit record.
 import TestSupport
 import Testing

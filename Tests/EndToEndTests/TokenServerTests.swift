@@ -1,4 +1,4 @@
-// Issue 6 §2: `run --serve` gives the child a token server on 127.0.0.1,
+// `run --serve` gives the child a token server on 127.0.0.1,
 // guarded by a per-launch secret, that also speaks the GCE metadata protocol
 // — tested with Google's own google-auth library from PyPI.
 import TestSupport

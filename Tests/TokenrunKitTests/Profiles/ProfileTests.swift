@@ -6,8 +6,8 @@ import Testing
     import Glibc
 #endif
 
-/// The example of DESIGN.md §3, verbatim.
-let designExample = """
+/// The example profile of docs/profiles.md, verbatim: it must be accepted as written.
+let documentedExample = """
     # $XDG_CONFIG_HOME/tokenrun/profiles/acme.toml
     description = "ACME mail API"
     username = "me@acme.example"      # optional: the account, for {{username}} and XOAUTH2
@@ -61,9 +61,9 @@ struct ProfileTests {
         }
     }
 
-    @Test("the DESIGN.md example is accepted as written, with every value in place")
-    func designExampleLoads() throws {
-        try user("acme", designExample)
+    @Test("the example of docs/profiles.md is accepted as written, with every value in place")
+    func documentedExampleLoads() throws {
+        try user("acme", documentedExample)
         let profile = try store().load("acme")
         #expect(profile.description == "ACME mail API")
         #expect(profile.username == "me@acme.example")
@@ -269,7 +269,7 @@ struct ProfileTests {
 
     @Test("extends merges child over parent, tables by key")
     func extendsMerges() throws {
-        try user("base", designExample)
+        try user("base", documentedExample)
         try user("child", "extends = \"base\"\ndescription = \"child\"\n[oauth]\nscopes = [\"x\"]\n[env]\nEXTRA = \"{{token_type}}\"\n")
         let child = try store().load("child")
         #expect(child.description == "child")
@@ -408,7 +408,7 @@ struct ProfileTests {
 
     @Test("profiles show masks the client secret")
     func rendering() throws {
-        try user("acme", designExample)
+        try user("acme", documentedExample)
         let text = ProfileRendering.toml(try store().load("acme"))
         #expect(!text.contains("s3cret"))
         #expect(text.contains("client_secret = \"********\""))

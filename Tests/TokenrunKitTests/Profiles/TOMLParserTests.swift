@@ -42,8 +42,8 @@ private func elements(_ value: TOMLValue?) -> [TOMLValue]? {
 
 @Suite("TOML parser: example profile")
 struct TOMLExampleProfileTests {
-    /// The DESIGN.md §3 example, shared with the profile tests.
-    static let profile = designExample
+    /// The example of docs/profiles.md, shared with the profile tests.
+    static let profile = documentedExample
 
     @Test("the example profile parses to exactly the expected tables, values and lines")
     func exampleProfile() throws {
