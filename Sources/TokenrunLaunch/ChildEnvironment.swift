@@ -13,9 +13,9 @@ public enum ChildEnvironment {
         "TOKENRUN_EXPIRES_AT_" + String(profile.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
     }
 
-    /// The environment for a child of `injections`, with `filePaths[profile][pathEnv]` already written.
+    /// The environment for a child of `rendered`, with `filePaths[profile][pathEnv]` already written.
     public static func build(
-        inherited: [String: String], injections: [Injection], filePaths: [String: [String: String]], now: Int64
+        inherited: [String: String], rendered: [RenderedInjection], filePaths: [String: [String: String]]
     ) throws -> [String: String] {
         // Markers of an outer tokenrun would describe the wrong tokens.
         var env = KeyVariables.removed(from: inherited).filter {
@@ -23,28 +23,20 @@ public enum ChildEnvironment {
         }
         var earliest: Int64?
         // The client secret's variable is tokenrun's input, not the child's.
-        for injection in injections {
+        for injection in rendered {
             if let variable = injection.profile.oauth.clientSecretEnv { env.removeValue(forKey: variable) }
         }
-        for injection in injections {
+        for injection in rendered {
             let profile = injection.profile
-            let values = TemplateValues.values(profile: profile, credential: injection.credential, now: now)
-            for binding in profile.env {
-                env[binding.name] = try checked(binding.template.render(values), variable: binding.name, profile: profile.name)
-            }
+            for (name, value) in try injection.variables() { env[name] = value }
             for (variable, path) in filePaths[profile.name] ?? [:] { env[variable] = path }
-            if let expiresAt = injection.credential.expiresAt {
+            if let expiresAt = injection.injection.credential.expiresAt {
                 env[expiryVariable(for: profile.name)] = String(expiresAt)
                 earliest = min(earliest ?? expiresAt, expiresAt)
             }
         }
-        env["TOKENRUN_PROFILE"] = injections.map(\.profile.name).joined(separator: ",")
+        env["TOKENRUN_PROFILE"] = rendered.map(\.profile.name).joined(separator: ",")
         if let earliest { env["TOKENRUN_EXPIRES_AT"] = String(earliest) }
         return env
-    }
-
-    static func checked(_ value: String, variable: String, profile: String) throws -> String {
-        if value.utf8.contains(0) { throw TokenrunError.unsafeEnvironmentValue(variable: variable, profile: profile) }
-        return value
     }
 }

@@ -23,21 +23,16 @@ struct CommandContext {
 
     var tokens: TokenService { TokenService(profiles: profiles, vault: vault, keys: keys, audit: audit) }
 
-    /// Appends to the audit trail, chained under `key`; a failure is a warning, never a failed launch.
-    /// `after`: this process's previous append, so an unchanged file is not read again.
-    @discardableResult
-    func record(_ record: AuditRecord, key: AuditKey, after previous: AuditTrail.Appended? = nil) -> AuditTrail.Appended? {
-        do {
-            return try audit.append(record, key: key, after: previous)
-        } catch let error as TokenrunError {
-            Diagnostics.warning("audit trail not written: \(error.summary)")
-        } catch {
-            Diagnostics.warning("audit trail not written: \(error)")
-        }
-        return nil
+    /// Writes audit records chained under `key`; a failure is a warning, never a failed launch.
+    func auditWriter(key: AuditKey) -> AuditWriter {
+        AuditWriter(trail: audit, key: key) { Diagnostics.warning($0) }
     }
 
-    /// Appends to the audit trail, chained under the key of `vault`.
+    /// Appends one record (see `auditWriter`).
+    func record(_ record: AuditRecord, key: AuditKey) {
+        auditWriter(key: key).record(record)
+    }
+
     func record(_ record: AuditRecord, vault: UnlockedVault) {
         let key: AuditKey
         do {

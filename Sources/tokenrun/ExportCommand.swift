@@ -32,15 +32,7 @@ struct ExportCommand: ParsableCommand {
             let ready = try context.tokens.usable([profile], minTTL: ttl.seconds, force: ttl.refresh)
             for warning in ready.warnings { Diagnostics.warning(warning) }
             let injection = ready.injections[0]
-            let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: context.now)
-            var variables: [(String, String)] = []
-            for binding in injection.profile.env {
-                let value = binding.template.render(values)
-                if value.utf8.contains(0) { throw TokenrunError.unsafeEnvironmentValue(variable: binding.name, profile: profile) }
-                variables.append((binding.name, value))
-            }
-            variables.append(("TOKENRUN_PROFILE", profile))
-            if let expiresAt = injection.credential.expiresAt { variables.append(("TOKENRUN_EXPIRES_AT", String(expiresAt))) }
+            let variables = try RenderedInjection(injection, now: context.now).exported()
             if !injection.profile.files.isEmpty {
                 Diagnostics.notice("[[file]] entries of \(profile) are not exported; use tokenrun run for them")
             }

@@ -65,7 +65,7 @@ struct GetCommand: ParsableCommand {
             Verbose(enabled: verbose).report(ready, now: context.now)
             let injection = ready.injections[0]
             let now = context.now
-            let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: now)
+            let values = RenderedInjection(injection, now: now).values
             var record = AuditRecord(event: "get", profiles: [profile])
             record.detail = json ? "json" : field.rawValue
             context.record(record, key: ready.auditKey)

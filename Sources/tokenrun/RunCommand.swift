@@ -69,8 +69,7 @@ struct RunCommand: ParsableCommand {
         profiles profile: [String], minTTL: Int64?, force: Bool = false, command: [String], verbose: Bool = false, keepFresh: Bool = false,
         serve: Bool = false
     ) throws {
-        // Before anything can start a thread, so every thread inherits the mask.
-        ChildProcess.blockSignals()
+        Launcher.prepareProcess()
         try Diagnostics.run {
             let context = CommandContext()
             let session = try context.tokens.session(profile)
@@ -78,74 +77,14 @@ struct RunCommand: ParsableCommand {
             for warning in ready.warnings { Diagnostics.warning(warning) }
             let log = Verbose(enabled: verbose)
             log.report(ready, now: context.now)
-
-            var files: PrivateFiles?
-            defer { files?.remove() }
-            var filePaths: [String: [String: String]] = [:]
-            let now = context.now
-            for injection in ready.injections where !injection.profile.files.isEmpty {
-                if files == nil { files = try PrivateFiles(base: PrivateFiles.base(paths: context.paths)) }
-                let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: now)
-                for file in RenderedFile.files(of: injection.profile) {
-                    filePaths[injection.profile.name, default: [:]][file.pathEnv] = try files!.write(
-                        name: file.name, contents: file.template.render(values))
-                }
-            }
-            var keeper: FileKeeper?
-            if keepFresh || files != nil {
-                keeper = FileKeeper(session: session, injections: ready.injections, privateFiles: files, now: now)
-                keeper?.report = { event in Self.show(event, log: log) }
-            }
-            var environment = try ChildEnvironment.build(
-                inherited: context.environment, injections: ready.injections, filePaths: filePaths, now: now)
-            if serve || ready.injections.contains(where: \.profile.serveTokens) {
-                let profiles = session.profiles
-                let server = try TokenServer { name in
-                    let profile = profiles.first { $0.name == name } ?? profiles[0]
-                    return (try session.usable(profile, minTTL: nil).0, profile)
-                }
-                server.start()
-                environment.merge(server.environment) { _, served in served }
-                log.say("token server on 127.0.0.1:\(server.port) (TOKENRUN_TOKEN_URL, GCE_METADATA_HOST)")
-            }
-            log.environment(environment, inherited: context.environment)
-            for (profile, paths) in filePaths { for (variable, path) in paths { log.say("\(profile): file \(variable)=\(path)") } }
-
-            if let signal = ChildProcess.pendingTerminationSignal() {
-                files?.remove()
-                ChildProcess.dieOfSignal(signal)
-            }
-            var launch = AuditRecord(event: "launch", profiles: profile)
-            launch.command = command[0].baseName
-            let launched = context.record(launch, key: ready.auditKey)
-            let started = Monotonic.milliseconds()
-            let exit: ChildExit
-            do {
-                exit = try ChildProcess.run(command, environment: environment, tick: keeper.map { keeper in { keeper.tick(child: $0) } })
-            } catch let error as TokenrunError {
-                var failed = AuditRecord(event: "exit", profiles: profile)
-                failed.command = command[0].baseName
-                failed.status = error.exitCode
-                failed.detail = error.summary
-                context.record(failed, key: ready.auditKey, after: launched)
-                throw error
-            }
-            files?.remove()
-            log.say("\(command[0].baseName) ended: \(exit.shellStatus == 0 ? "status 0" : "status \(exit.shellStatus)")")
-            var ended = AuditRecord(event: "exit", profiles: profile)
-            ended.command = command[0].baseName
-            ended.durationMs = Int(Monotonic.milliseconds() - started)
-            switch exit {
-            case .exited(let code): ended.status = code
-            case .signaled(let signal):
-                ended.signal = signal
-                ended.status = 128 + signal
-            }
-            context.record(ended, key: ready.auditKey, after: launched)
-            // Died of a signal: so does tokenrun, now that it has cleaned up, so that a shell
-            // sees a death by signal (bash stops a loop only when its child died of SIGINT).
-            if case .signaled(let signal) = exit { ChildProcess.dieOfSignal(signal) }
-            if exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
+            var launcher = Launcher(
+                session: session, ready: ready, paths: context.paths, environment: context.environment,
+                audit: context.auditWriter(key: ready.auditKey))
+            if verbose { launcher.verbose = { log.say($0) } }
+            launcher.keeperEvents = { Self.show($0, log: log) }
+            let status = try launcher.run(
+                LaunchPlan(profiles: profile, command: command, keepFresh: keepFresh, serve: serve), now: context.now)
+            if status != 0 { throw ExitCode(status) }
         }
     }
 }
@@ -162,13 +101,5 @@ extension RunCommand {
             Diagnostics.report(error)
             Diagnostics.notice("the command keeps running; its files keep the current token until it expires")
         }
-    }
-}
-
-extension String {
-    /// The last path component.
-    var baseName: String {
-        guard let slash = lastIndex(of: "/") else { return self }
-        return String(self[index(after: slash)...])
     }
 }

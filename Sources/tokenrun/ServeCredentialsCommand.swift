@@ -62,7 +62,7 @@ struct ServeCredentialsCommand: ParsableCommand {
             let ready = try context.tokens.usable([profile], minTTL: nil)
             for warning in ready.warnings { Diagnostics.warning(warning) }
             let injection = ready.injections[0]
-            let values = TemplateValues.values(profile: injection.profile, credential: injection.credential, now: context.now)
+            let values = RenderedInjection(injection, now: context.now).values
             try UnixListener.write(fd, Array((values[field] ?? "").utf8))
             var record = AuditRecord(event: "serve_credential", profiles: [profile])
             record.detail = "\(request.unit) \(request.credential)"

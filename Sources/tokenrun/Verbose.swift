@@ -32,13 +32,4 @@ struct Verbose {
             }
         }
     }
-
-    /// The names (never the values) of what the child gets.
-    func environment(_ environment: [String: String], inherited: [String: String]) {
-        guard enabled else { return }
-        let set = environment.keys.filter { environment[$0] != inherited[$0] }.sorted()
-        let removed = inherited.keys.filter { environment[$0] == nil }.sorted()
-        say("child environment: sets \(set.joined(separator: " "))")
-        if !removed.isEmpty { say("child environment: removes \(removed.joined(separator: " "))") }
-    }
 }

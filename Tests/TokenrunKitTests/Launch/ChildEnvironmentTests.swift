@@ -16,6 +16,14 @@ struct ChildEnvironmentTests {
         "TOKENRUN_PASSPHRASE": "hunter2", "TOKENRUN_PASSPHRASE_FILE": "/secret/pass", "CREDENTIALS_DIRECTORY": "/run/credentials/x",
     ]
 
+    /// The environment for `injections`, each rendered as a launch renders it.
+    static func build(
+        inherited: [String: String], injections: [Injection], filePaths: [String: [String: String]], now: Int64
+    ) throws -> [String: String] {
+        try ChildEnvironment.build(
+            inherited: inherited, rendered: injections.map { RenderedInjection($0, now: now) }, filePaths: filePaths)
+    }
+
     func gmail() throws -> Profile {
         try world.profile(
             "gmail",
@@ -58,7 +66,7 @@ struct ChildEnvironmentTests {
     func oneProfile() throws {
         let injection = Injection(
             profile: try gmail(), credential: Self.credential("gmail", token: "ya29.gmail", expiresAt: Self.now + 1800))
-        let env = try ChildEnvironment.build(inherited: Self.inherited, injections: [injection], filePaths: [:], now: Self.now)
+        let env = try Self.build(inherited: Self.inherited, injections: [injection], filePaths: [:], now: Self.now)
         for variable in KeyVariables.names { #expect(env[variable] == nil, "\(variable) reached the child") }
         #expect(env["PATH"] == "/usr/bin:/bin")
         #expect(env["HOME"] == "/home/me")
@@ -82,7 +90,7 @@ struct ChildEnvironmentTests {
             Injection(profile: try gmail(), credential: Self.credential("gmail", token: "ya29.gmail", expiresAt: Self.now + 3000)),
             Injection(profile: try work(), credential: Self.credential("work-mail.v2", token: "eyJ.work", expiresAt: Self.now + 600)),
         ]
-        let env = try ChildEnvironment.build(inherited: [:], injections: injections, filePaths: [:], now: Self.now)
+        let env = try Self.build(inherited: [:], injections: injections, filePaths: [:], now: Self.now)
         #expect(env["TOKENRUN_PROFILE"] == "gmail,work-mail.v2")
         #expect(env["GMAIL_TOKEN"] == "ya29.gmail")
         #expect(env["WORK_TOKEN"] == "eyJ.work")
@@ -91,7 +99,7 @@ struct ChildEnvironmentTests {
         #expect(env["TOKENRUN_EXPIRES_AT_GMAIL"] == String(Self.now + 3000))
         #expect(env["TOKENRUN_EXPIRES_AT_WORK_MAIL_V2"] == String(Self.now + 600))
 
-        let reversed = try ChildEnvironment.build(inherited: [:], injections: injections.reversed(), filePaths: [:], now: Self.now)
+        let reversed = try Self.build(inherited: [:], injections: injections.reversed(), filePaths: [:], now: Self.now)
         #expect(reversed["TOKENRUN_PROFILE"] == "work-mail.v2,gmail")
         #expect(reversed["TOKENRUN_EXPIRES_AT"] == String(Self.now + 600))
     }
@@ -109,7 +117,7 @@ struct ChildEnvironmentTests {
     @Test("a credential without an expiry sets no expiry variables")
     func noExpiry() throws {
         let injection = Injection(profile: try work(), credential: Self.credential("work-mail.v2", token: "t", expiresAt: nil))
-        let env = try ChildEnvironment.build(inherited: [:], injections: [injection], filePaths: [:], now: Self.now)
+        let env = try Self.build(inherited: [:], injections: [injection], filePaths: [:], now: Self.now)
         #expect(env["TOKENRUN_EXPIRES_AT"] == nil)
         #expect(env["TOKENRUN_EXPIRES_AT_WORK_MAIL_V2"] == nil)
         #expect(env["WORK_EXPIRES_IN"] == "")
@@ -119,7 +127,7 @@ struct ChildEnvironmentTests {
     @Test("written file paths are injected under their path_env")
     func filePaths() throws {
         let injection = Injection(profile: try gmail(), credential: Self.credential("gmail", token: "t", expiresAt: Self.now + 100))
-        let env = try ChildEnvironment.build(
+        let env = try Self.build(
             inherited: ["GMAIL_TOKEN_FILE": "/stale"], injections: [injection],
             filePaths: ["gmail": ["GMAIL_TOKEN_FILE": "/run/user/1000/tokenrun/run-1-ab/gmail.token"]], now: Self.now)
         #expect(env["GMAIL_TOKEN_FILE"] == "/run/user/1000/tokenrun/run-1-ab/gmail.token")
@@ -130,7 +138,7 @@ struct ChildEnvironmentTests {
         let injection = Injection(
             profile: try gmail(), credential: Self.credential("gmail", token: "ya29\u{0}x", expiresAt: Self.now + 100))
         let error = #expect(throws: TokenrunError.self) {
-            try ChildEnvironment.build(inherited: [:], injections: [injection], filePaths: [:], now: Self.now)
+            try Self.build(inherited: [:], injections: [injection], filePaths: [:], now: Self.now)
         }
         #expect(error == .unsafeEnvironmentValue(variable: "GMAIL_TOKEN", profile: "gmail"))
         #expect(error?.exitCode == 78)
@@ -194,7 +202,7 @@ struct ChildEnvironmentTests {
         let credential = VaultFixture.credential("acme", refreshToken: "rt-SECRET")
         #expect(TemplateValues.values(profile: hidden, credential: credential, now: Self.now)["refresh_token"] == nil)
         #expect(TemplateValues.values(profile: exposed, credential: credential, now: Self.now)["refresh_token"] == "rt-SECRET")
-        let env = try ChildEnvironment.build(
+        let env = try Self.build(
             inherited: [:], injections: [Injection(profile: exposed, credential: credential)], filePaths: [:], now: Self.now)
         #expect(env["RT"] == "rt-SECRET")
     }
