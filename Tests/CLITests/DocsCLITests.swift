@@ -27,9 +27,11 @@ struct DocsCLITests {
         #expect(intro.contains("\n    tokenrun -p gmail -- "))
     }
 
-    @Test("every relative link of README.md, CONTRIBUTING.md, SECURITY.md and docs/*.md leads to a file, and its #anchor to a heading")
+    @Test(
+        "every relative link of README.md, CONTRIBUTING.md, SECURITY.md, ARCHITECTURE.md and docs/*.md leads to a file, and its #anchor to a heading"
+    )
     func linksResolve() throws {
-        let pages = ["README.md", "CONTRIBUTING.md", "SECURITY.md"] + Self.docsPages
+        let pages = ["README.md", "CONTRIBUTING.md", "SECURITY.md", "ARCHITECTURE.md"] + Self.docsPages
         #expect(pages.count > 10)
         var checked = 0
         for path in pages {
@@ -59,6 +61,7 @@ struct DocsCLITests {
         #expect(Self.docsPages.count >= 8)
         for page in Self.docsPages { #expect(linked.contains(page), "README.md does not link to \(page)") }
         #expect(linked.contains("CONTRIBUTING.md"))
+        #expect(linked.contains("ARCHITECTURE.md"))
     }
 
     @Test("docs/json-output.md names every key the --json tests check")
