@@ -1,6 +1,7 @@
+import TokenrunSupport
+
 /// The checks an OAuth endpoint URL must pass: absolute http(s), no embedded
 /// credentials, and https unless the host is a loopback address.
-import TokenrunSupport
 public enum Endpoint {
     /// Why a URL was refused, or nil when it is acceptable.
     public static func problem(with url: String) -> String? {

@@ -1,7 +1,7 @@
 // Checks one profile file against the profile schema (docs/profiles.md). Every error
 // names the file and line; an unknown key also names the nearest valid key.
 // Templates are parsed here (syntax, known variables); whether the refresh
-// token may be used is decided after merging, in ProfileResolver.
+// token may be used is decided after merging, in `ProfileStore.merge`.
 import TokenrunSupport
 
 /// Reads one profile file into a `ProfileLayer`.

@@ -55,5 +55,3 @@ struct CommandContext {
         return vault
     }
 }
-
-/// The profile option shared by commands that act on one profile.
