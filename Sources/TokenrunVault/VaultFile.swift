@@ -6,8 +6,8 @@
 //     …                                                        sorted by profile name
 //     mac <base64 keyed BLAKE2b of every line above>
 //
-// The first line names the format and its version, so a newer file is refused
-// rather than misread. The second holds the header (how the secret key is
+// The first line names the format and its version, so a file of another
+// version is refused rather than misread. The second holds the header (how the secret key is
 // wrapped); nothing in it is secret in the clear. Each record line carries its
 // own MAC under a subkey of the vault's secret key, binding the profile name to
 // the sealed bytes, so a warm launch can find its record by binary search and
@@ -16,8 +16,9 @@
 // or dropped by someone who can only write it; every write and every full read
 // (status, doctor) checks it.
 //
-// Version 1 (one JSON line holding header and records, then the MAC) is still
-// read; the next write turns it into version 2. Parsing here is pure: no keys.
+// Only version 2 is read. Version 1 (header and records on one JSON line) was
+// never written by a release, so such a file is refused as an unsupported
+// version, like a newer one, and left as it is. Parsing here is pure: no keys.
 import TokenrunSodium
 import TokenrunSupport
 import FoundationEssentials
@@ -49,7 +50,7 @@ public struct KDFParameters: Sendable, Equatable, Codable {
 public struct SealedRecord: Sendable, Equatable {
     public var profile: String
     public var sealed: String  // base64 of crypto_box_seal output
-    /// The record's own MAC (base64), in version 2 files; set when the file is written.
+    /// The record's own MAC (base64): set when read from a file; nil for a record not yet written.
     public var mac: String?
 
     public init(profile: String, sealed: String, mac: String? = nil) {
@@ -65,8 +66,8 @@ public struct SealedRecord: Sendable, Equatable {
 /// The decoded vault file, before any key is applied.
 public struct VaultFile: Sendable, Equatable {
     public static let magic = "TOKENRUN-VAULT"
+    /// The only version read and written.
     public static let currentVersion = 2
-    static let versions = 1...currentVersion
 
     public struct Header: Sendable, Equatable {
         public var keySource: KeySourceKind
@@ -113,27 +114,19 @@ public struct VaultFile: Sendable, Equatable {
             throw .truncated
         }
         let mac = try Self.mac(bytes[macStart..<(bytes.count - 1)])
-        var header = try Self.header(bytes[bodyStart..<bodyEnd], version: version)
-        if version >= 2 {
-            var start = bodyEnd + 1
-            while start < macStart {
-                let end = bytes[start..<macStart].firstIndex(of: newline)!
-                let record = try Self.record(bytes[start..<end])
-                if let previous = header.records.last, !previous.profile.utf8.lexicographicallyPrecedes(record.profile.utf8) {
-                    if previous.profile == record.profile {
-                        throw .corrupt("profile \(Quoting.message(record.profile)) appears twice")
-                    }
-                    throw .corrupt("its records are out of order")
+        var header = try Self.header(bytes[bodyStart..<bodyEnd])
+        var start = bodyEnd + 1
+        while start < macStart {
+            let end = bytes[start..<macStart].firstIndex(of: newline)!
+            let record = try Self.record(bytes[start..<end])
+            if let previous = header.records.last, !previous.profile.utf8.lexicographicallyPrecedes(record.profile.utf8) {
+                if previous.profile == record.profile {
+                    throw .corrupt("profile \(Quoting.message(record.profile)) appears twice")
                 }
-                header.records.append(record)
-                start = end + 1
+                throw .corrupt("its records are out of order")
             }
-        } else {
-            guard macStart == bodyEnd + 1 else { throw .corrupt("the authentication line is missing or malformed") }
-            var seen = Set<String>()
-            for record in header.records where !seen.insert(record.profile).inserted {
-                throw .corrupt("profile \(Quoting.message(record.profile)) appears twice")
-            }
+            header.records.append(record)
+            start = end + 1
         }
         return VaultFile(version: version, header: header, authenticatedBytes: Array(bytes[..<macStart]), mac: mac)
     }
@@ -145,7 +138,7 @@ public struct VaultFile: Sendable, Equatable {
         guard let version = Int(words[1]), version > 0 else {
             throw .corrupt("unreadable version \(Quoting.message(String(words[1]), limit: 20))")
         }
-        guard versions.contains(version) else { throw .unsupportedVersion(version) }
+        guard version == currentVersion else { throw .unsupportedVersion(version) }
         return version
     }
 
@@ -159,8 +152,8 @@ public struct VaultFile: Sendable, Equatable {
         return mac
     }
 
-    /// The header line: in version 1 with the records, in version 2 without.
-    static func header(_ line: ArraySlice<UInt8>, version: Int) throws(FormatError) -> Header {
+    /// The header line (the records follow it, one a line).
+    static func header(_ line: ArraySlice<UInt8>) throws(FormatError) -> Header {
         let value: JSONValue
         do throws(JSONReadError) {
             value = try JSONReader.parse(line)
@@ -180,23 +173,16 @@ public struct VaultFile: Sendable, Equatable {
                     algorithm: try parameters.string("algorithm"), salt: try parameters.string("salt"), opsLimit: ops,
                     memLimit: mem)
             }
-            var records: [SealedRecord] = []
-            if version == 1 {
-                for element in try object.array("records") {
-                    let record = try JSONObjectReader(element)
-                    records.append(SealedRecord(profile: try record.string("profile"), sealed: try record.string("sealed")))
-                }
-            }
             return Header(
                 keySource: keySource, keyID: try object.string("key_id"), kdf: kdf,
                 wrappedSecretKey: try object.string("wrapped_secret_key"), publicKey: try object.string("public_key"),
-                createdAt: try object.int64("created_at"), records: records)
+                createdAt: try object.int64("created_at"), records: [])
         } catch {
             throw .corrupt("its header is not valid (\(error.reason))")
         }
     }
 
-    /// One version-2 record line: "<profile> <sealed> <mac>".
+    /// One record line: "<profile> <sealed> <mac>".
     static func record(_ line: ArraySlice<UInt8>) throws(FormatError) -> SealedRecord {
         let fields = line.split(separator: space, omittingEmptySubsequences: false)
         guard fields.count == 3, !fields[0].isEmpty, !fields[1].isEmpty, !fields[2].isEmpty,
@@ -268,7 +254,7 @@ public struct VaultBytesReader: VaultReader {
 }
 
 extension VaultFile {
-    /// A version-2 file's header, read from its start, and where its record lines lie.
+    /// A file's header, read from its start, and where its record lines lie.
     public struct Index: Sendable {
         public var header: Header
         var records: Range<Int>
@@ -276,22 +262,22 @@ extension VaultFile {
         var mac: [UInt8]
     }
 
-    /// Reads the header of a version-2 file; nil for a version-1 file (which must be read whole).
-    public static func index(_ reader: some VaultReader) throws -> Index? {
+    /// Reads the header of a file and finds where its records and MAC are.
+    public static func index(_ reader: some VaultReader) throws -> Index {
         let count = reader.count
         var head = try reader.bytes(0..<min(count, 4096))
         guard let firstEnd = head.firstIndex(of: newline) else {
             if head.count == count { return try fullParseError(head) }
             throw FormatError.notAVault
         }
-        guard try version(head[..<firstEnd]) >= 2 else { return nil }
+        _ = try version(head[..<firstEnd])
         var bodyEnd = head[(firstEnd + 1)...].firstIndex(of: newline)
         if bodyEnd == nil, head.count < count {
             head = try reader.bytes(0..<min(count, 1 << 20))
             bodyEnd = head[(firstEnd + 1)...].firstIndex(of: newline)
         }
         guard let bodyEnd else { throw FormatError.truncated }
-        let header = try header(head[(firstEnd + 1)..<bodyEnd], version: 2)
+        let header = try header(head[(firstEnd + 1)..<bodyEnd])
         let tailStart = max(bodyEnd + 1, count - 256)
         let tail = try reader.bytes(tailStart..<count)
         guard tail.last == newline,
@@ -302,7 +288,7 @@ extension VaultFile {
     }
 
     /// Whatever `parse` says about a short file that has no newline.
-    private static func fullParseError(_ bytes: [UInt8]) throws -> Index? {
+    private static func fullParseError(_ bytes: [UInt8]) throws -> Index {
         _ = try parse(bytes)
         throw FormatError.truncated
     }

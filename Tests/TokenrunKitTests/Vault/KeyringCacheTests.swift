@@ -208,7 +208,7 @@ struct SealedVaultKeyringTests {
         try vault.unlockIntoKeyring(passphraseKeys("correct horse"), lifetime: 60)
         let path = Paths(environment: env).vault
         var bytes = try #require(try FileSystem.readFile(path))
-        // One bit near the end (in format 1, the MAC), so the file still parses or nearly.
+        // One bit near the end (in the file's MAC), so the file still parses or nearly.
         bytes[bytes.count - 5] ^= 0x01
         try dir.write("data/tokenrun/vault", bytes: bytes)
         #expect {
