@@ -50,13 +50,13 @@ public struct SealedVault: Sendable {
             profiles: file.header.records.map(\.profile), createdAt: file.header.createdAt)
     }
 
-    /// Unlocks an existing vault with the key cached in the kernel keyring, else the first fitting key source.
+    /// Unlocks an existing vault with its first key (SealedVault+KeyResolution.swift) and checks the whole file.
     public func unlock(_ environment: KeyEnvironment) throws -> UnlockedVault {
         guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
         let file = try decode(bytes)
-        if let cached = try unlockWithCachedKey(file) { return cached }  // `vault unlock` (SealedVault+Keyring.swift)
-        let material = try KeySources.resolve(for: file.header.keySource, vault: storage.location, environment: environment)
-        return try unlock(file, with: material)
+        let unlocked = try unwrapWithFirstKey(file.header, environment: environment).vault
+        try unlocked.verify(file)
+        return unlocked
     }
 
     /// Creates a new vault; throws `vaultExists` when there is one already.
@@ -191,13 +191,7 @@ public struct SealedVault: Sendable {
         }
         var header = found.header
         header.records = found.records
-        let unlocked: UnlockedVault
-        if let cached = try unwrapWithCachedKey(header) {  // `vault unlock` (SealedVault+Keyring.swift)
-            unlocked = cached
-        } else {
-            let material = try KeySources.resolve(for: header.keySource, vault: storage.location, environment: environment)
-            unlocked = try unwrap(header, with: material, derivePublicKey: false)
-        }
+        let unlocked = try unwrapWithFirstKey(header, environment: environment, derivePublicKey: false).vault
         if let whole = found.whole {
             let expected = try crypto { try KeyedHash.hash(whole.bytes, key: unlocked.macKey) }
             guard Sodium.constantTimeEqual(expected, whole.mac) else {
@@ -213,13 +207,6 @@ public struct SealedVault: Sendable {
             try unlocked.verify(try decode(bytes))
             throw error
         }
-        return unlocked
-    }
-
-    /// Applies key material to a decoded file: key id, unwrap, public key, MAC.
-    package func unlock(_ file: VaultFile, with material: KeyMaterial) throws -> UnlockedVault {
-        let unlocked = try unwrap(file.header, with: material)
-        try unlocked.verify(file)
         return unlocked
     }
 
