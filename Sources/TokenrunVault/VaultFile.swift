@@ -39,6 +39,7 @@ public struct KDFParameters: Sendable, Equatable, Codable {
     public var opsLimit: UInt64
     public var memLimit: UInt64
 
+    /// Its JSON keys in the header line, for `VaultFile.serialize` and `VaultFile.header(_:)` alike.
     enum CodingKeys: String, CodingKey {
         case algorithm, salt
         case opsLimit = "ops_limit"
@@ -81,6 +82,16 @@ public struct VaultFile: Sendable, Equatable {
         public var createdAt: Int64
         /// Every record, sorted by profile (a header read for one launch holds only the records it looked up).
         public var records: [SealedRecord]
+
+        /// The header line's JSON keys, for `serialize` and `header(_:)` alike, in the order written (sorted).
+        enum Key: String {
+            case createdAt = "created_at"
+            case kdf
+            case keyID = "key_id"
+            case keySource = "key_source"
+            case publicKey = "public_key"
+            case wrappedSecretKey = "wrapped_secret_key"
+        }
     }
 
     public var version: Int
@@ -160,23 +171,29 @@ public struct VaultFile: Sendable, Equatable {
         } catch {
             throw .corrupt("its header is not valid (malformed JSON)")
         }
+        typealias Key = Header.Key
+        typealias KDFKey = KDFParameters.CodingKeys
         do throws(JSONReadError) {
             let object = try JSONObjectReader(value)
-            guard let keySource = KeySourceKind(rawValue: try object.string("key_source")) else {
-                throw JSONReadError(offset: 0, reason: "bad value at key_source")
+            guard let keySource = KeySourceKind(rawValue: try object.string(Key.keySource.rawValue)) else {
+                throw JSONReadError(offset: 0, reason: "bad value at \(Key.keySource.rawValue)")
             }
             var kdf: KDFParameters?
-            if let parameters = try object.object("kdf") {
-                guard let ops = try parameters.optionalUInt64("ops_limit"), let mem = try parameters.optionalUInt64("mem_limit")
-                else { throw JSONReadError(offset: 0, reason: "missing \"ops_limit\" or \"mem_limit\"") }
+            if let parameters = try object.object(Key.kdf.rawValue) {
+                guard let ops = try parameters.optionalUInt64(KDFKey.opsLimit.stringValue),
+                    let mem = try parameters.optionalUInt64(KDFKey.memLimit.stringValue)
+                else {
+                    throw JSONReadError(
+                        offset: 0, reason: "missing \"\(KDFKey.opsLimit.stringValue)\" or \"\(KDFKey.memLimit.stringValue)\"")
+                }
                 kdf = KDFParameters(
-                    algorithm: try parameters.string("algorithm"), salt: try parameters.string("salt"), opsLimit: ops,
-                    memLimit: mem)
+                    algorithm: try parameters.string(KDFKey.algorithm.stringValue), salt: try parameters.string(KDFKey.salt.stringValue),
+                    opsLimit: ops, memLimit: mem)
             }
             return Header(
-                keySource: keySource, keyID: try object.string("key_id"), kdf: kdf,
-                wrappedSecretKey: try object.string("wrapped_secret_key"), publicKey: try object.string("public_key"),
-                createdAt: try object.int64("created_at"), records: [])
+                keySource: keySource, keyID: try object.string(Key.keyID.rawValue), kdf: kdf,
+                wrappedSecretKey: try object.string(Key.wrappedSecretKey.rawValue), publicKey: try object.string(Key.publicKey.rawValue),
+                createdAt: try object.int64(Key.createdAt.rawValue), records: [])
         } catch {
             throw .corrupt("its header is not valid (\(error.reason))")
         }
@@ -209,19 +226,24 @@ public struct VaultFile: Sendable, Equatable {
     public static func serialize(_ header: Header, macKey: SecretBytes) throws -> [UInt8] {
         let recordKey = try recordKey(macKey: macKey)
         var bytes = Array("\(magic) \(currentVersion)\n".utf8)
-        var fields: [String] = [
-            "\"created_at\":\(header.createdAt)",
-            "\"key_id\":\(Quoting.json(header.keyID))",
-            "\"key_source\":\(Quoting.json(header.keySource.rawValue))",
-            "\"public_key\":\(Quoting.json(header.publicKey))",
-            "\"wrapped_secret_key\":\(Quoting.json(header.wrappedSecretKey))",
-        ]
-        if let kdf = header.kdf {
-            fields.insert(
-                "\"kdf\":{\"algorithm\":\(Quoting.json(kdf.algorithm)),\"mem_limit\":\(kdf.memLimit),"
-                    + "\"ops_limit\":\(kdf.opsLimit),\"salt\":\(Quoting.json(kdf.salt))}", at: 1)
+        typealias Key = Header.Key
+        typealias KDFKey = KDFParameters.CodingKeys
+        func object(_ members: [(String, String?)]) -> String {
+            "{" + members.compactMap { key, value in value.map { "\(Quoting.json(key)):\($0)" } }.joined(separator: ",") + "}"
         }
-        bytes += Array("{\(fields.joined(separator: ","))}\n".utf8)
+        // Sorted by key, as `Key` lists them.
+        let kdf = header.kdf.map { kdf in
+            object([
+                (KDFKey.algorithm.stringValue, Quoting.json(kdf.algorithm)), (KDFKey.memLimit.stringValue, "\(kdf.memLimit)"),
+                (KDFKey.opsLimit.stringValue, "\(kdf.opsLimit)"), (KDFKey.salt.stringValue, Quoting.json(kdf.salt)),
+            ])
+        }
+        let line = object([
+            (Key.createdAt.rawValue, "\(header.createdAt)"), (Key.kdf.rawValue, kdf), (Key.keyID.rawValue, Quoting.json(header.keyID)),
+            (Key.keySource.rawValue, Quoting.json(header.keySource.rawValue)), (Key.publicKey.rawValue, Quoting.json(header.publicKey)),
+            (Key.wrappedSecretKey.rawValue, Quoting.json(header.wrappedSecretKey)),
+        ])
+        bytes += Array("\(line)\n".utf8)
         let records = header.records.sorted { $0.profile.utf8.lexicographicallyPrecedes($1.profile.utf8) }
         for (index, record) in records.enumerated() {
             guard !record.profile.isEmpty, record.profile.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
