@@ -51,12 +51,12 @@ enum AuditChain {
         guard line.first == UInt8(ascii: "{"), let value = try? JSONReader.parse(line),
             let object = try? JSONObjectReader(value)
         else { return nil }
+        typealias Key = AuditRecord.CodingKeys
+        func string(_ key: Key) throws(JSONReadError) -> String? { try object.optionalString(key.stringValue) }
         do throws(JSONReadError) {
             return Link(
-                time: try object.optionalString("time"), event: try object.optionalString("event"),
-                seq: try object.optionalUInt64("seq"), prev: try object.optionalString("prev"),
-                mac: try object.optionalString("mac"), keyID: try object.optionalString("key_id"),
-                keyChangedFrom: try object.optionalString("key_changed_from"))
+                time: try string(.time), event: try string(.event), seq: try object.optionalUInt64(Key.seq.stringValue),
+                prev: try string(.prev), mac: try string(.mac), keyID: try string(.keyID), keyChangedFrom: try string(.keyChangedFrom))
         } catch {
             return nil
         }
@@ -75,7 +75,7 @@ enum AuditChain {
         return (chained.jsonLine(), Head(seq: chained.seq!, mac: mac, keyID: key.id))
     }
 
-    private static let macMember = Array(#","mac":""#.utf8)
+    private static let macMember = Array(",\"\(AuditRecord.CodingKeys.mac.stringValue)\":\"".utf8)
 
     /// The bytes a line's MAC covers and the MAC's text, when the line (without
     /// its newline) ends with `,"mac":"<64 hex digits>"}`.

@@ -48,6 +48,8 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         uid = getuid()
     }
 
+    /// The line's JSON keys: for the hand-written writer (`jsonBody`), the chain's reader
+    /// (`AuditChain.decode`) and `tokenrun log`'s JSONDecoder alike.
     enum CodingKeys: String, CodingKey {
         case time, event, profiles, pid, uid, command, status, signal, outcome, rotated, attempts, detail
         case seq, prev, mac
@@ -66,37 +68,38 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         var line = jsonBody()
         if let mac {
             line.removeLast()  // "}"
-            line += Array(",\"mac\":".utf8) + Array(Quoting.json(mac).utf8) + [UInt8(ascii: "}")]
+            line += Array(",\"\(CodingKeys.mac.stringValue)\":".utf8) + Array(Quoting.json(mac).utf8) + [UInt8(ascii: "}")]
         }
         return line + [UInt8(ascii: "\n")]
     }
 
     /// Every field but `mac`, as one JSON object with sorted keys: what the MAC covers.
     func jsonBody() -> [UInt8] {
-        var fields: [(String, String)] = []
-        func add(_ key: String, _ value: String?) { if let value { fields.append((key, Quoting.json(value))) } }
-        func add<N: BinaryInteger>(_ key: String, _ value: N?) { if let value { fields.append((key, String(value))) } }
-        add("attempts", attempts)
-        add("command", command)
-        add("detail", detail)
-        add("duration_ms", durationMs)
-        add("error_class", errorClass)
-        add("event", event)
-        add("http_status", httpStatus)
-        add("key_changed_from", keyChangedFrom)
-        add("key_id", keyID)
-        add("latency_ms", latencyMs)
-        add("outcome", outcome)
-        add("pid", pid)
-        add("prev", prev)
-        fields.append(("profiles", "[" + profiles.map(Quoting.json).joined(separator: ",") + "]"))
-        if let rotated { fields.append(("rotated", rotated ? "true" : "false")) }
-        add("seq", seq)
-        add("signal", signal)
-        add("status", status)
-        add("time", time)
-        add("uid", uid)
-        return Array(("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}").utf8)
+        // In the order of the keys' JSON names, which is the order of the line.
+        var fields: [(CodingKeys, String)] = []
+        func add(_ key: CodingKeys, _ value: String?) { if let value { fields.append((key, Quoting.json(value))) } }
+        func add<N: BinaryInteger>(_ key: CodingKeys, _ value: N?) { if let value { fields.append((key, String(value))) } }
+        add(.attempts, attempts)
+        add(.command, command)
+        add(.detail, detail)
+        add(.durationMs, durationMs)
+        add(.errorClass, errorClass)
+        add(.event, event)
+        add(.httpStatus, httpStatus)
+        add(.keyChangedFrom, keyChangedFrom)
+        add(.keyID, keyID)
+        add(.latencyMs, latencyMs)
+        add(.outcome, outcome)
+        add(.pid, pid)
+        add(.prev, prev)
+        fields.append((.profiles, "[" + profiles.map(Quoting.json).joined(separator: ",") + "]"))
+        if let rotated { fields.append((.rotated, rotated ? "true" : "false")) }
+        add(.seq, seq)
+        add(.signal, signal)
+        add(.status, status)
+        add(.time, time)
+        add(.uid, uid)
+        return Array(("{" + fields.map { "\"\($0.0.stringValue)\":\($0.1)" }.joined(separator: ",") + "}").utf8)
     }
 
     /// A one-line human form for `tokenrun log`.

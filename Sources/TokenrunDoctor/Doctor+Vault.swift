@@ -65,35 +65,13 @@ extension Doctor {
             result.credentials = credentials
             readableCheck = .pass("vault.readable", "\(described), every record opens and verifies")
         }
-        /// key.source, unlocking as every command does; opening the records sets vault.readable.
+        /// key.source, with the key every command's unlock takes (`SealedVault.firstKey`: a key
+        /// `tokenrun vault unlock` cached, else the key sources in order); opening the records sets
+        /// vault.readable.
         func checkKey() -> DoctorCheck {
-            // The first step of every unlock: a key `tokenrun vault unlock` cached in the session keyring
-            // (it fits: the keyring entry is dropped when it does not reproduce the vault's public key).
+            let key: SealedVault.ResolvedKey
             do {
-                if let unlocked = try sealed.unlockWithCachedKey(file) {
-                    try openAll(unlocked)
-                    return .pass("key.source", "the key cached in the session keyring (tokenrun vault unlock) unlocks the vault")
-                }
-            } catch {
-                readableCheck = DoctorCheck.fail("vault.readable", (error as? TokenrunError) ?? .crypto("\(error)"))
-                return .pass("key.source", "the key cached in the session keyring fits the vault")
-            }
-            do {
-                let material = try KeySources.resolve(for: kind, vault: path, environment: keys)
-                do {
-                    let unlocked = try sealed.unlock(file, with: material)
-                    try openAll(unlocked)
-                    return .pass("key.source", "\(material.origin) unlocks the vault")
-                } catch let error as TokenrunError {
-                    switch error {
-                    case .wrongKey, .wrongPassphrase:
-                        return .fail("key.source", error)
-                    default:
-                        // The key fits (its id matches) but the contents do not verify: the file is at fault.
-                        readableCheck = .fail("vault.readable", error)
-                        return .pass("key.source", "\(material.origin) fits the vault")
-                    }
-                }
+                key = try sealed.firstKey(for: file.header, environment: keys)
             } catch TokenrunError.noKeySource(let vault, let sealedWith, let skipped) where kind == .passphrase {
                 let error = TokenrunError.noKeySource(vault: vault, sealedWith: sealedWith, skipped: skipped)
                 let fix = error.fixHint
@@ -114,6 +92,20 @@ extension Doctor {
                 return DoctorCheck("key.source", .fail, message, fix: error.fixHint)
             } catch {
                 return .fail("key.source", "cannot read the key: \(error)", fix: "tokenrun vault status")
+            }
+            do {
+                try openAll(try sealed.unlock(file, with: key))
+                return .pass("key.source", "\(key.origin) unlocks the vault")
+            } catch {
+                let error = (error as? TokenrunError) ?? .crypto("\(error)")
+                switch error {
+                case .wrongKey, .wrongPassphrase:
+                    return .fail("key.source", error)
+                default:
+                    // The key fits (its id matches) but the contents do not verify: the file is at fault.
+                    readableCheck = .fail("vault.readable", error)
+                    return .pass("key.source", "\(key.origin) fits the vault")
+                }
             }
         }
         let keyCheck = checkKey()

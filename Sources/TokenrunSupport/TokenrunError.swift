@@ -162,7 +162,8 @@ extension TokenrunError {
         case .vaultTampered(let path, let reason):
             return "the vault \(path) has been altered: \(reason); it was left untouched"
         case .vaultVersionUnsupported(let path, let found, let supported):
-            return "the vault \(path) has format version \(found), newer than this tokenrun reads (\(supported)); it was left untouched"
+            let age = found < supported ? "older" : "newer"
+            return "the vault \(path) has format version \(found), \(age) than this tokenrun reads (\(supported)); it was left untouched"
         case .recordMoved(let path, let storedAs, let sealedFor):
             return
                 "the vault \(path) holds a record under \(Quoting.message(storedAs)) that was sealed for \(Quoting.message(sealedFor)): it was moved or tampered with"
@@ -277,6 +278,11 @@ extension TokenrunError {
             .recordMoved(let path, _, _):
             return [
                 "restore \(path) from a backup, or move it aside (mv \(Self.shellQuoted(path)) \(Self.shellQuoted(path + ".broken"))) and log in again: tokenrun login -p NAME"
+            ]
+        case .vaultVersionUnsupported(let path, let found, let supported) where found < supported:
+            // No release wrote an older format for a user: nothing worth converting is in it.
+            return [
+                "move it aside, make a new vault and log in again: mv \(Self.shellQuoted(path)) \(Self.shellQuoted(path + ".v\(found)")) && tokenrun vault init"
             ]
         case .vaultVersionUnsupported:
             return ["use the tokenrun version that wrote this vault, or upgrade tokenrun"]

@@ -70,6 +70,7 @@ public struct Credential: Sendable, Equatable, Codable {
         self.updatedAt = updatedAt
     }
 
+    /// The record's JSON keys, for the Codable writer and the fast reader (`init(json:)`) alike.
     enum CodingKeys: String, CodingKey {
         case profile
         case refreshToken = "refresh_token"
@@ -105,31 +106,35 @@ extension Credential {
         clientID = issuer.clientID
     }
 
-    /// Reads a credential as `UnlockedVault.encode` writes it (the Codable keys),
-    /// without JSONDecoder: this runs on every warm launch.
+    /// Reads a credential as `UnlockedVault.encode` writes it, without JSONDecoder: this
+    /// runs on every warm launch. Its keys come from `CodingKeys`, the one table the
+    /// writer uses too, so the two cannot drift apart.
     init(json value: JSONValue) throws(JSONReadError) {
+        typealias Key = CodingKeys
         let object = try JSONObjectReader(value)
-        func secret(_ key: String) throws(JSONReadError) -> SecretString? {
-            try object.optionalString(key).map(SecretString.init)
+        func secret(_ key: Key) throws(JSONReadError) -> SecretString? {
+            try object.optionalString(key.stringValue).map(SecretString.init)
         }
-        guard let scopes = try object.optionalStrings("scopes") else { throw JSONReadError(offset: 0, reason: "missing \"scopes\"") }
-        guard let state = CredentialState(rawValue: try object.string("state")) else {
-            throw JSONReadError(offset: 0, reason: "bad value at state")
+        func string(_ key: Key) throws(JSONReadError) -> String? { try object.optionalString(key.stringValue) }
+        func int64(_ key: Key) throws(JSONReadError) -> Int64? { try object.optionalInt64(key.stringValue) }
+        guard let scopes = try object.optionalStrings(Key.scopes.stringValue) else {
+            throw JSONReadError(offset: 0, reason: "missing \"\(Key.scopes.stringValue)\"")
+        }
+        guard let state = CredentialState(rawValue: try object.string(Key.state.stringValue)) else {
+            throw JSONReadError(offset: 0, reason: "bad value at \(Key.state.stringValue)")
         }
         self.init(
-            profile: try object.string("profile"), refreshToken: try secret("refresh_token"),
-            accessToken: try secret("access_token"), idToken: try secret("id_token"),
-            clientSecret: try secret("client_secret"), tokenType: try object.optionalString("token_type"),
-            scopes: scopes, expiresAt: try object.optionalInt64("expires_at"),
-            issuedAt: try object.optionalInt64("issued_at"), state: state,
-            lastError: try object.optionalString("last_error"), updatedAt: try object.int64("updated_at"))
-        clockSkew = try object.optionalInt64("clock_skew")
-        obtainedBy = try object.optionalString("obtained_by")
-        requestedScopes = try object.optionalStrings("requested_scopes")
-        grantedAt = try object.optionalInt64("granted_at")
-        refreshedAt = try object.optionalInt64("refreshed_at")
-        tokenEndpoint = try object.optionalString("token_endpoint")
-        clientID = try object.optionalString("client_id")
+            profile: try object.string(Key.profile.stringValue), refreshToken: try secret(.refreshToken),
+            accessToken: try secret(.accessToken), idToken: try secret(.idToken), clientSecret: try secret(.clientSecret),
+            tokenType: try string(.tokenType), scopes: scopes, expiresAt: try int64(.expiresAt), issuedAt: try int64(.issuedAt),
+            state: state, lastError: try string(.lastError), updatedAt: try object.int64(Key.updatedAt.stringValue))
+        clockSkew = try int64(.clockSkew)
+        obtainedBy = try string(.obtainedBy)
+        requestedScopes = try object.optionalStrings(Key.requestedScopes.stringValue)
+        grantedAt = try int64(.grantedAt)
+        refreshedAt = try int64(.refreshedAt)
+        tokenEndpoint = try string(.tokenEndpoint)
+        clientID = try string(.clientID)
     }
 }
 

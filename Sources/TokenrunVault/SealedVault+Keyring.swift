@@ -1,5 +1,6 @@
 // `tokenrun vault unlock` / `vault lock` and the keyring step of every unlock
-// (KeyringCache.swift holds the keyring's own policy). A cached key counts only
+// (SealedVault+KeyResolution.swift says the order; KeyringCache.swift holds the
+// keyring's own policy). A cached key counts only
 // when it reproduces the public key in the vault's header; the file's MAC and
 // records are then checked exactly as after a passphrase or key file. A cached
 // key that does not fit is invalidated and the ordinary key sources are used.
@@ -39,7 +40,7 @@ extension SealedVault {
         guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
         let file = try decode(bytes)
         let material = try KeySources.resolve(for: file.header.keySource, vault: storage.location, environment: environment)
-        let unlocked = try unlock(file, with: material)
+        let unlocked = try unlock(file, with: .material(material))
         let description = try keyringDescription(file)
         do {
             return try KeyringCache.store(unlocked.keyPair.secretKey, description: description, lifetime: lifetime)
@@ -73,17 +74,10 @@ extension SealedVault {
         return .unlocked(remaining: KeyringCache.remainingLifetime(of: serial))
     }
 
-    /// The keyring step of `unlock(_:)`: `file` opened with the key cached for it, or nil when none
-    /// is cached, or the one cached does not reproduce the header's public key (it is invalidated).
-    package func unlockWithCachedKey(_ file: VaultFile) throws -> UnlockedVault? {
-        guard let unlocked = try unwrapWithCachedKey(file.header) else { return nil }
-        try unlocked.verify(file)
-        return unlocked
-    }
-
-    /// The header's secret key from the keyring, unchecked against the file (the caller
-    /// checks the MAC or the records it reads); nil when none fits.
-    func unwrapWithCachedKey(_ header: VaultFile.Header) throws -> UnlockedVault? {
+    /// The keyring step of `firstKey`: the key pair cached for the vault of `header`, unchecked
+    /// against the file (the caller checks the MAC or the records it reads); nil when none is
+    /// cached, or the one cached does not reproduce the header's public key (it is invalidated).
+    func cachedKeyPair(for header: VaultFile.Header) -> SealedBoxKeyPair? {
         guard let publicKey = Base64.decode(canonical: header.publicKey),
             let description = try? KeyringCache.description(forVaultPublicKey: publicKey, path: storage.location),
             let cached = KeyringCache.lookup(description)
@@ -92,7 +86,7 @@ extension SealedVault {
             KeyringCache.invalidate(cached.serial)
             return nil
         }
-        return try UnlockedVault(storage: storage, keyPair: pair, keyID: header.keyID, header: header)
+        return pair
     }
 
     /// The keyring description for the vault in `file`, from its header's public key.

@@ -50,13 +50,13 @@ public struct SealedVault: Sendable {
             profiles: file.header.records.map(\.profile), createdAt: file.header.createdAt)
     }
 
-    /// Unlocks an existing vault with the key cached in the kernel keyring, else the first fitting key source.
+    /// Unlocks an existing vault with its first key (SealedVault+KeyResolution.swift) and checks the whole file.
     public func unlock(_ environment: KeyEnvironment) throws -> UnlockedVault {
         guard let bytes = try storage.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
         let file = try decode(bytes)
-        if let cached = try unlockWithCachedKey(file) { return cached }  // `vault unlock` (SealedVault+Keyring.swift)
-        let material = try KeySources.resolve(for: file.header.keySource, vault: storage.location, environment: environment)
-        return try unlock(file, with: material)
+        let unlocked = try unwrapWithFirstKey(file.header, environment: environment).vault
+        try unlocked.verify(file)
+        return unlocked
     }
 
     /// Creates a new vault; throws `vaultExists` when there is one already.
@@ -166,12 +166,11 @@ public struct SealedVault: Sendable {
         }
     }
 
-    /// Unlocks the vault for a launch that needs the records of `profiles` only: in a
-    /// version-2 file it reads the header and finds each record by binary search,
-    /// checking that record's own MAC, so the cost does not grow with the number of
-    /// credentials. A version-1 file is read and checked whole, as `unlock` does.
+    /// Unlocks the vault for a launch that needs the records of `profiles` only: it reads
+    /// the header and finds each record by binary search, checking that record's own MAC,
+    /// so the cost does not grow with the number of credentials.
     public func unlock(_ environment: KeyEnvironment, prefetching profiles: [String]) throws -> UnlockedVault {
-        let found: (header: VaultFile.Header, records: [SealedRecord], whole: (bytes: [UInt8], mac: [UInt8])?)?
+        let found: (header: VaultFile.Header, records: [SealedRecord], whole: (bytes: [UInt8], mac: [UInt8])?)
         do {
             found = try storage.withReader { file in
                 guard let file else { throw TokenrunError.vaultNotFound(path: storage.location) }
@@ -180,7 +179,7 @@ public struct SealedVault: Sendable {
                 // from a copy of the vault; only a larger one relies on its records' own MACs.
                 let whole = file.count <= Self.wholeCheckLimit ? try file.bytes(0..<file.count) : nil
                 let reader: any VaultReader = whole.map(VaultBytesReader.init) ?? file
-                guard let index = try VaultFile.index(reader) else { return nil }
+                let index = try VaultFile.index(reader)
                 var records: [SealedRecord] = []
                 for profile in Set(profiles) {
                     if let record = try VaultFile.findRecord(profile, in: reader, index: index) { records.append(record) }
@@ -190,16 +189,9 @@ public struct SealedVault: Sendable {
         } catch let error as VaultFile.FormatError {
             throw userFacing(error)
         }
-        guard let found else { return try unlock(environment) }
         var header = found.header
         header.records = found.records
-        let unlocked: UnlockedVault
-        if let cached = try unwrapWithCachedKey(header) {  // `vault unlock` (SealedVault+Keyring.swift)
-            unlocked = cached
-        } else {
-            let material = try KeySources.resolve(for: header.keySource, vault: storage.location, environment: environment)
-            unlocked = try unwrap(header, with: material, derivePublicKey: false)
-        }
+        let unlocked = try unwrapWithFirstKey(header, environment: environment, derivePublicKey: false).vault
         if let whole = found.whole {
             let expected = try crypto { try KeyedHash.hash(whole.bytes, key: unlocked.macKey) }
             guard Sodium.constantTimeEqual(expected, whole.mac) else {
@@ -215,13 +207,6 @@ public struct SealedVault: Sendable {
             try unlocked.verify(try decode(bytes))
             throw error
         }
-        return unlocked
-    }
-
-    /// Applies key material to a decoded file: key id, unwrap, public key, MAC.
-    package func unlock(_ file: VaultFile, with material: KeyMaterial) throws -> UnlockedVault {
-        let unlocked = try unwrap(file.header, with: material)
-        try unlocked.verify(file)
         return unlocked
     }
 
@@ -279,7 +264,7 @@ public final class UnlockedVault: Sendable {
     let keyPair: SealedBoxKeyPair
     let keyID: String
     let macKey: SecretBytes
-    /// The key of each record's own MAC (version 2).
+    /// The key of each record's own MAC.
     let recordKey: SecretBytes
     /// The header as last read or written by this process.
     let header: VaultFile.Header
@@ -336,12 +321,10 @@ public final class UnlockedVault: Sendable {
         guard Sodium.constantTimeEqual(expected, file.mac) else {
             throw TokenrunError.vaultTampered(path: path, reason: "its authentication code does not match its contents")
         }
-        if file.version >= 2 {
-            for record in file.header.records { try verifyRecord(record) }
-        }
+        for record in file.header.records { try verifyRecord(record) }
     }
 
-    /// Checks a version-2 record's own MAC: it was sealed under this name in this vault.
+    /// Checks a record's own MAC: it was sealed under this name in this vault.
     func verifyRecord(_ record: SealedRecord) throws {
         guard let mac = record.mac, let given = Base64.decode(canonical: mac),
             Sodium.constantTimeEqual(given, Array(try crypto { try KeyedHash.hash(record.authenticatedBytes, key: recordKey) }))
@@ -450,11 +433,8 @@ public final class UnlockedVault: Sendable {
             let file = try vault.decode(current)
             try verify(file)
             // Every record must still be intact before the file is rewritten: a damaged
-            // record is reported, not silently carried forward or dropped. In version 2
-            // `verify` checked each record's own MAC; a version-1 record must open.
-            if file.version < 2 {
-                for record in file.header.records { _ = try open(record) }
-            }
+            // record is reported, not silently carried forward or dropped (`verify`
+            // checked each record's own MAC).
             var header = file.header
             guard try change(&header.records) else { return nil }
             return try crypto { try VaultFile.serialize(header, macKey: macKey) }

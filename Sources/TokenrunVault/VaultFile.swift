@@ -6,8 +6,8 @@
 //     …                                                        sorted by profile name
 //     mac <base64 keyed BLAKE2b of every line above>
 //
-// The first line names the format and its version, so a newer file is refused
-// rather than misread. The second holds the header (how the secret key is
+// The first line names the format and its version, so a file of another
+// version is refused rather than misread. The second holds the header (how the secret key is
 // wrapped); nothing in it is secret in the clear. Each record line carries its
 // own MAC under a subkey of the vault's secret key, binding the profile name to
 // the sealed bytes, so a warm launch can find its record by binary search and
@@ -16,8 +16,9 @@
 // or dropped by someone who can only write it; every write and every full read
 // (status, doctor) checks it.
 //
-// Version 1 (one JSON line holding header and records, then the MAC) is still
-// read; the next write turns it into version 2. Parsing here is pure: no keys.
+// Only version 2 is read. Version 1 (header and records on one JSON line) was
+// never written by a release, so such a file is refused as an unsupported
+// version, like a newer one, and left as it is. Parsing here is pure: no keys.
 import TokenrunSodium
 import TokenrunSupport
 import FoundationEssentials
@@ -38,6 +39,7 @@ public struct KDFParameters: Sendable, Equatable, Codable {
     public var opsLimit: UInt64
     public var memLimit: UInt64
 
+    /// Its JSON keys in the header line, for `VaultFile.serialize` and `VaultFile.header(_:)` alike.
     enum CodingKeys: String, CodingKey {
         case algorithm, salt
         case opsLimit = "ops_limit"
@@ -49,7 +51,7 @@ public struct KDFParameters: Sendable, Equatable, Codable {
 public struct SealedRecord: Sendable, Equatable {
     public var profile: String
     public var sealed: String  // base64 of crypto_box_seal output
-    /// The record's own MAC (base64), in version 2 files; set when the file is written.
+    /// The record's own MAC (base64): set when read from a file; nil for a record not yet written.
     public var mac: String?
 
     public init(profile: String, sealed: String, mac: String? = nil) {
@@ -65,8 +67,8 @@ public struct SealedRecord: Sendable, Equatable {
 /// The decoded vault file, before any key is applied.
 public struct VaultFile: Sendable, Equatable {
     public static let magic = "TOKENRUN-VAULT"
+    /// The only version read and written.
     public static let currentVersion = 2
-    static let versions = 1...currentVersion
 
     public struct Header: Sendable, Equatable {
         public var keySource: KeySourceKind
@@ -80,6 +82,16 @@ public struct VaultFile: Sendable, Equatable {
         public var createdAt: Int64
         /// Every record, sorted by profile (a header read for one launch holds only the records it looked up).
         public var records: [SealedRecord]
+
+        /// The header line's JSON keys, for `serialize` and `header(_:)` alike, in the order written (sorted).
+        enum Key: String {
+            case createdAt = "created_at"
+            case kdf
+            case keyID = "key_id"
+            case keySource = "key_source"
+            case publicKey = "public_key"
+            case wrappedSecretKey = "wrapped_secret_key"
+        }
     }
 
     public var version: Int
@@ -113,27 +125,19 @@ public struct VaultFile: Sendable, Equatable {
             throw .truncated
         }
         let mac = try Self.mac(bytes[macStart..<(bytes.count - 1)])
-        var header = try Self.header(bytes[bodyStart..<bodyEnd], version: version)
-        if version >= 2 {
-            var start = bodyEnd + 1
-            while start < macStart {
-                let end = bytes[start..<macStart].firstIndex(of: newline)!
-                let record = try Self.record(bytes[start..<end])
-                if let previous = header.records.last, !previous.profile.utf8.lexicographicallyPrecedes(record.profile.utf8) {
-                    if previous.profile == record.profile {
-                        throw .corrupt("profile \(Quoting.message(record.profile)) appears twice")
-                    }
-                    throw .corrupt("its records are out of order")
+        var header = try Self.header(bytes[bodyStart..<bodyEnd])
+        var start = bodyEnd + 1
+        while start < macStart {
+            let end = bytes[start..<macStart].firstIndex(of: newline)!
+            let record = try Self.record(bytes[start..<end])
+            if let previous = header.records.last, !previous.profile.utf8.lexicographicallyPrecedes(record.profile.utf8) {
+                if previous.profile == record.profile {
+                    throw .corrupt("profile \(Quoting.message(record.profile)) appears twice")
                 }
-                header.records.append(record)
-                start = end + 1
+                throw .corrupt("its records are out of order")
             }
-        } else {
-            guard macStart == bodyEnd + 1 else { throw .corrupt("the authentication line is missing or malformed") }
-            var seen = Set<String>()
-            for record in header.records where !seen.insert(record.profile).inserted {
-                throw .corrupt("profile \(Quoting.message(record.profile)) appears twice")
-            }
+            header.records.append(record)
+            start = end + 1
         }
         return VaultFile(version: version, header: header, authenticatedBytes: Array(bytes[..<macStart]), mac: mac)
     }
@@ -145,7 +149,7 @@ public struct VaultFile: Sendable, Equatable {
         guard let version = Int(words[1]), version > 0 else {
             throw .corrupt("unreadable version \(Quoting.message(String(words[1]), limit: 20))")
         }
-        guard versions.contains(version) else { throw .unsupportedVersion(version) }
+        guard version == currentVersion else { throw .unsupportedVersion(version) }
         return version
     }
 
@@ -159,44 +163,43 @@ public struct VaultFile: Sendable, Equatable {
         return mac
     }
 
-    /// The header line: in version 1 with the records, in version 2 without.
-    static func header(_ line: ArraySlice<UInt8>, version: Int) throws(FormatError) -> Header {
+    /// The header line (the records follow it, one a line).
+    static func header(_ line: ArraySlice<UInt8>) throws(FormatError) -> Header {
         let value: JSONValue
         do throws(JSONReadError) {
             value = try JSONReader.parse(line)
         } catch {
             throw .corrupt("its header is not valid (malformed JSON)")
         }
+        typealias Key = Header.Key
+        typealias KDFKey = KDFParameters.CodingKeys
         do throws(JSONReadError) {
             let object = try JSONObjectReader(value)
-            guard let keySource = KeySourceKind(rawValue: try object.string("key_source")) else {
-                throw JSONReadError(offset: 0, reason: "bad value at key_source")
+            guard let keySource = KeySourceKind(rawValue: try object.string(Key.keySource.rawValue)) else {
+                throw JSONReadError(offset: 0, reason: "bad value at \(Key.keySource.rawValue)")
             }
             var kdf: KDFParameters?
-            if let parameters = try object.object("kdf") {
-                guard let ops = try parameters.optionalUInt64("ops_limit"), let mem = try parameters.optionalUInt64("mem_limit")
-                else { throw JSONReadError(offset: 0, reason: "missing \"ops_limit\" or \"mem_limit\"") }
-                kdf = KDFParameters(
-                    algorithm: try parameters.string("algorithm"), salt: try parameters.string("salt"), opsLimit: ops,
-                    memLimit: mem)
-            }
-            var records: [SealedRecord] = []
-            if version == 1 {
-                for element in try object.array("records") {
-                    let record = try JSONObjectReader(element)
-                    records.append(SealedRecord(profile: try record.string("profile"), sealed: try record.string("sealed")))
+            if let parameters = try object.object(Key.kdf.rawValue) {
+                guard let ops = try parameters.optionalUInt64(KDFKey.opsLimit.stringValue),
+                    let mem = try parameters.optionalUInt64(KDFKey.memLimit.stringValue)
+                else {
+                    throw JSONReadError(
+                        offset: 0, reason: "missing \"\(KDFKey.opsLimit.stringValue)\" or \"\(KDFKey.memLimit.stringValue)\"")
                 }
+                kdf = KDFParameters(
+                    algorithm: try parameters.string(KDFKey.algorithm.stringValue), salt: try parameters.string(KDFKey.salt.stringValue),
+                    opsLimit: ops, memLimit: mem)
             }
             return Header(
-                keySource: keySource, keyID: try object.string("key_id"), kdf: kdf,
-                wrappedSecretKey: try object.string("wrapped_secret_key"), publicKey: try object.string("public_key"),
-                createdAt: try object.int64("created_at"), records: records)
+                keySource: keySource, keyID: try object.string(Key.keyID.rawValue), kdf: kdf,
+                wrappedSecretKey: try object.string(Key.wrappedSecretKey.rawValue), publicKey: try object.string(Key.publicKey.rawValue),
+                createdAt: try object.int64(Key.createdAt.rawValue), records: [])
         } catch {
             throw .corrupt("its header is not valid (\(error.reason))")
         }
     }
 
-    /// One version-2 record line: "<profile> <sealed> <mac>".
+    /// One record line: "<profile> <sealed> <mac>".
     static func record(_ line: ArraySlice<UInt8>) throws(FormatError) -> SealedRecord {
         let fields = line.split(separator: space, omittingEmptySubsequences: false)
         guard fields.count == 3, !fields[0].isEmpty, !fields[1].isEmpty, !fields[2].isEmpty,
@@ -223,19 +226,24 @@ public struct VaultFile: Sendable, Equatable {
     public static func serialize(_ header: Header, macKey: SecretBytes) throws -> [UInt8] {
         let recordKey = try recordKey(macKey: macKey)
         var bytes = Array("\(magic) \(currentVersion)\n".utf8)
-        var fields: [String] = [
-            "\"created_at\":\(header.createdAt)",
-            "\"key_id\":\(Quoting.json(header.keyID))",
-            "\"key_source\":\(Quoting.json(header.keySource.rawValue))",
-            "\"public_key\":\(Quoting.json(header.publicKey))",
-            "\"wrapped_secret_key\":\(Quoting.json(header.wrappedSecretKey))",
-        ]
-        if let kdf = header.kdf {
-            fields.insert(
-                "\"kdf\":{\"algorithm\":\(Quoting.json(kdf.algorithm)),\"mem_limit\":\(kdf.memLimit),"
-                    + "\"ops_limit\":\(kdf.opsLimit),\"salt\":\(Quoting.json(kdf.salt))}", at: 1)
+        typealias Key = Header.Key
+        typealias KDFKey = KDFParameters.CodingKeys
+        func object(_ members: [(String, String?)]) -> String {
+            "{" + members.compactMap { key, value in value.map { "\(Quoting.json(key)):\($0)" } }.joined(separator: ",") + "}"
         }
-        bytes += Array("{\(fields.joined(separator: ","))}\n".utf8)
+        // Sorted by key, as `Key` lists them.
+        let kdf = header.kdf.map { kdf in
+            object([
+                (KDFKey.algorithm.stringValue, Quoting.json(kdf.algorithm)), (KDFKey.memLimit.stringValue, "\(kdf.memLimit)"),
+                (KDFKey.opsLimit.stringValue, "\(kdf.opsLimit)"), (KDFKey.salt.stringValue, Quoting.json(kdf.salt)),
+            ])
+        }
+        let line = object([
+            (Key.createdAt.rawValue, "\(header.createdAt)"), (Key.kdf.rawValue, kdf), (Key.keyID.rawValue, Quoting.json(header.keyID)),
+            (Key.keySource.rawValue, Quoting.json(header.keySource.rawValue)), (Key.publicKey.rawValue, Quoting.json(header.publicKey)),
+            (Key.wrappedSecretKey.rawValue, Quoting.json(header.wrappedSecretKey)),
+        ])
+        bytes += Array("\(line)\n".utf8)
         let records = header.records.sorted { $0.profile.utf8.lexicographicallyPrecedes($1.profile.utf8) }
         for (index, record) in records.enumerated() {
             guard !record.profile.isEmpty, record.profile.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
@@ -268,7 +276,7 @@ public struct VaultBytesReader: VaultReader {
 }
 
 extension VaultFile {
-    /// A version-2 file's header, read from its start, and where its record lines lie.
+    /// A file's header, read from its start, and where its record lines lie.
     public struct Index: Sendable {
         public var header: Header
         var records: Range<Int>
@@ -276,22 +284,22 @@ extension VaultFile {
         var mac: [UInt8]
     }
 
-    /// Reads the header of a version-2 file; nil for a version-1 file (which must be read whole).
-    public static func index(_ reader: some VaultReader) throws -> Index? {
+    /// Reads the header of a file and finds where its records and MAC are.
+    public static func index(_ reader: some VaultReader) throws -> Index {
         let count = reader.count
         var head = try reader.bytes(0..<min(count, 4096))
         guard let firstEnd = head.firstIndex(of: newline) else {
             if head.count == count { return try fullParseError(head) }
             throw FormatError.notAVault
         }
-        guard try version(head[..<firstEnd]) >= 2 else { return nil }
+        _ = try version(head[..<firstEnd])
         var bodyEnd = head[(firstEnd + 1)...].firstIndex(of: newline)
         if bodyEnd == nil, head.count < count {
             head = try reader.bytes(0..<min(count, 1 << 20))
             bodyEnd = head[(firstEnd + 1)...].firstIndex(of: newline)
         }
         guard let bodyEnd else { throw FormatError.truncated }
-        let header = try header(head[(firstEnd + 1)..<bodyEnd], version: 2)
+        let header = try header(head[(firstEnd + 1)..<bodyEnd])
         let tailStart = max(bodyEnd + 1, count - 256)
         let tail = try reader.bytes(tailStart..<count)
         guard tail.last == newline,
@@ -302,7 +310,7 @@ extension VaultFile {
     }
 
     /// Whatever `parse` says about a short file that has no newline.
-    private static func fullParseError(_ bytes: [UInt8]) throws -> Index? {
+    private static func fullParseError(_ bytes: [UInt8]) throws -> Index {
         _ = try parse(bytes)
         throw FormatError.truncated
     }

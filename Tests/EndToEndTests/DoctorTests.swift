@@ -233,7 +233,7 @@ struct DoctorEndToEndTests {
     @Test("a damaged vault fails vault.readable and is left byte for byte as it was")
     func corruptVault() throws {
         let box = Self.offlineBox()
-        box.write("data/tokenrun/vault", "TOKENRUN-VAULT 1\n{\"key_source\":\"key_file\",")
+        box.write("data/tokenrun/vault", "TOKENRUN-VAULT 2\n{\"key_source\":\"key_file\",")
         let before = box.read(box.vaultPath)
         let result = box.run(["doctor", "--offline"])
         #expect(result.status == 1, "\(result.all)")

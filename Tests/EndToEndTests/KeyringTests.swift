@@ -99,6 +99,31 @@ struct KeyringTests {
         #expect(!doctor.all.contains(Self.passphrase))
     }
 
+    @Test(
+        "after vault unlock, the cached key comes before every key source: with a wrong TOKENRUN_PASSPHRASE, status, get and doctor still open the vault"
+    )
+    func cachedKeyFirst() throws {
+        let e = try setUp()
+        defer { _ = e.box.run(["vault", "lock"]) }
+        let wrong = ["TOKENRUN_PASSPHRASE": "not the passphrase"]
+        let refused = e.box.run(["status"], environment: wrong)
+        #expect(refused.status == 78 && refused.stderr.contains("wrong passphrase"), "\(refused.all)")
+
+        #expect(unlock(e, for: "1m").status == 0)
+        let status = e.box.run(["status"], environment: wrong)
+        #expect(status.status == 0, "\(status.all)")
+        #expect(status.stdout.contains("demo") && status.stdout.contains("connected"), "\(status.stdout)")
+        let get = e.box.run(["get", "-p", "demo"], environment: wrong)
+        #expect(get.status == 0, "\(get.all)")
+        let doctor = e.box.run(["doctor", "-p", "demo", "--offline"], environment: wrong)
+        #expect(doctor.status == 0, "\(doctor.all)")
+        let keyLine = doctor.stdout.split(separator: "\n").first { $0.contains("key.source") } ?? ""
+        #expect(keyLine.contains("pass") && keyLine.contains("session keyring"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("every record opens and verifies"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("credential.demo.state"), "\(doctor.stdout)")
+        #expect(!(status.all + get.all + doctor.all).contains(Self.passphrase))
+    }
+
     @Test("after vault unlock, get and run need no passphrase and no terminal; after vault lock they exit 78 for want of a key")
     func unlockThenLock() throws {
         let e = try setUp()

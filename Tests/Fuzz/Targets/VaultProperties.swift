@@ -74,8 +74,8 @@ public enum VaultProperties {
     static let dictionary = [
         "TOKENRUN-VAULT 1\n", "TOKENRUN-VAULT 2\n", "TOKENRUN-VAULT 0\n", "TOKENRUN-VAULT -1\n", "\nmac ", "mac ", "\n", "{", "}",
         "[", "]", ",", ":", "\"", "null", "true", "0", "-1", "1e400", "18446744073709551616", "\"key_source\":", "\"key_file\"",
-        "\"passphrase\"", "\"key_id\":", "\"wrapped_secret_key\":", "\"public_key\":", "\"created_at\":", "\"records\":",
-        "\"profile\":", "\"sealed\":", "\"kdf\":", "\"algorithm\":\"argon2id13\"", "\"salt\":", "\"ops_limit\":", "\"mem_limit\":",
+        "\"passphrase\"", "\"key_id\":", "\"wrapped_secret_key\":", "\"public_key\":", "\"created_at\":", "\"kdf\":",
+        "\"algorithm\":\"argon2id13\"", "\"salt\":", "\"ops_limit\":", "\"mem_limit\":",
         "\"fuzz-probe\"", "\"demo\"", "==", "=", "AAAA", "////", "\\u0000", "\\u001b", "\\\"",
     ]
 

@@ -171,6 +171,24 @@ struct SealedVaultKeyringTests {
         #expect(throws: TokenrunError.self) { try vault.unlock(noKeys) }
     }
 
+    @Test("a cached key is taken before a key source that is given, by every unlock and by firstKey")
+    func cachedKeyFirst() throws {
+        try makePassphraseVault()
+        defer { _ = try? vault.lockKeyring() }
+        let wrong = passphraseKeys("wrong horse")
+        #expect(throws: TokenrunError.self) { try vault.unlock(wrong) }
+        try vault.unlockIntoKeyring(passphraseKeys("correct horse"), lifetime: 60)
+        #expect(try vault.unlock(wrong).credentials().map(\.profile) == ["acme"])
+        #expect(try vault.unlock(wrong, prefetching: ["acme"]).credentialAsUnlocked(for: "acme")?.refreshToken?.value == "rt-secret-1")
+        let file = try vault.decode(try #require(try FileVaultStorage(path: Paths(environment: env).vault).load()))
+        let key = try vault.firstKey(for: file.header, environment: wrong)
+        guard case .cached = key else {
+            Issue.record("firstKey took \(key.origin)")
+            return
+        }
+        #expect(key.origin.contains("session keyring"))
+    }
+
     @Test("a wrong passphrase caches nothing; a lifetime of 0 or over 7 days is a usage error")
     func wrongPassphrase() throws {
         try makePassphraseVault()
@@ -208,7 +226,7 @@ struct SealedVaultKeyringTests {
         try vault.unlockIntoKeyring(passphraseKeys("correct horse"), lifetime: 60)
         let path = Paths(environment: env).vault
         var bytes = try #require(try FileSystem.readFile(path))
-        // One bit near the end (in format 1, the MAC), so the file still parses or nearly.
+        // One bit near the end (in the file's MAC), so the file still parses or nearly.
         bytes[bytes.count - 5] ^= 0x01
         try dir.write("data/tokenrun/vault", bytes: bytes)
         #expect {
