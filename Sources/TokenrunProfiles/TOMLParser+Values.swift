@@ -220,22 +220,25 @@ extension TOMLDocumentParser {
         }
         let token = Array(bytes[start..<pos])
         let text = Self.shortText(token)
-        switch text {
-        case "true": return .boolean(true)
-        case "false": return .boolean(false)
-        default: break
-        }
-        switch text.lowercased() {
-        case "true", "false":
-            throw error("invalid value \"\(text)\": booleans are written in lower case (true, false)", at: start)
-        case "inf", "+inf", "-inf", "nan", "+nan", "-nan":
-            throw fractionNotAllowed(at: start)
-        default: break
+        let first = token[0]
+        // Only a word can be a boolean, inf or nan (and integers skip the case folding).
+        if !Self.isDigit(first) {
+            switch text {
+            case "true": return .boolean(true)
+            case "false": return .boolean(false)
+            default: break
+            }
+            switch text.lowercased() {
+            case "true", "false":
+                throw error("invalid value \"\(text)\": booleans are written in lower case (true, false)", at: start)
+            case "inf", "+inf", "-inf", "nan", "+nan", "-nan":
+                throw fractionNotAllowed(at: start)
+            default: break
+            }
         }
         if Self.looksLikeDateTime(token) {
             throw notAllowed("a date-time", fix: "write it as a string: \"\(text)\"", at: start)
         }
-        let first = token[0]
         guard
             Self.isDigit(first) || first == UInt8(ascii: "+") || first == UInt8(ascii: "-") || first == UInt8(ascii: ".")
                 || first == UInt8(ascii: "_")
