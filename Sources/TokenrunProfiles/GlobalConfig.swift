@@ -31,10 +31,10 @@ public struct GlobalConfig: Sendable, Equatable {
     static func parse(bytes: [UInt8], file: String) throws -> GlobalConfig {
         let table: TOMLTable
         do {
-            table = try TOMLParser.parse(bytes: bytes)
+            table = try TOMLParser.parse(bytes: bytes, document: "config.toml")
         } catch {
             throw TokenrunError.profileInvalid(
-                ProfileDiagnostic(file: file, line: error.line, message: "invalid TOML: \(error.message) (column \(error.column))"))
+                ProfileDiagnostic(file: file, line: error.line, message: error.diagnosticMessage))
         }
         var config = GlobalConfig()
         for entry in table.entries {

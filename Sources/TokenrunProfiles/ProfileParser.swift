@@ -31,7 +31,7 @@ public enum ProfileParser {
         do {
             table = try TOMLParser.parse(bytes: bytes)
         } catch {
-            throw ProfileDiagnostic(file: file, line: error.line, message: "invalid TOML: \(error.message) (column \(error.column))")
+            throw ProfileDiagnostic(file: file, line: error.line, message: error.diagnosticMessage)
         }
         return try Reader(file: file).layer(from: table, name: name)
     }

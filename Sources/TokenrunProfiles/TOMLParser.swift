@@ -1,5 +1,8 @@
-// A strict TOML 1.0 parser that remembers the line of every key, for profile
-// files written by hand. It works on UTF-8 bytes, never traps on malformed
+// A strict parser for the part of TOML 1.0 that profiles and config.toml use
+// (strings, booleans, decimal integers, arrays, tables, inline tables and
+// arrays of tables), remembering the line of every key, for files written by
+// hand. A date-time, a float or a 0x/0o/0b integer is refused with a message
+// that says so: no key takes one. It works on UTF-8 bytes, never traps on malformed
 // input, runs in time linear in the size of the input, and uses no recursion
 // that follows the nesting of the document (which is capped at
 // `TOMLParser.maxDepth` levels regardless), so deep input cannot exhaust the stack.
@@ -9,21 +12,22 @@
 // TOMLParser+Strings.swift and all other values in TOMLParser+Values.swift.
 import TokenrunSupport
 
-/// Parses TOML 1.0 documents into `TOMLTable`s.
+/// Parses the TOML of profiles into `TOMLTable`s.
 public enum TOMLParser {
     /// Deepest nesting accepted, counting every table level (headers, dotted
     /// keys, inline tables) and every array level from the root.
     static let maxDepth = 128
 
-    /// Parses a whole document. Throws TOMLError for any input that is not valid TOML 1.0.
-    public static func parse(_ text: String) throws(TOMLError) -> TOMLTable {
-        try parse(bytes: Array(text.utf8))
+    /// Parses a whole document. Throws TOMLError for any input that is not valid TOML 1.0,
+    /// or holds a value no profile takes; `document` names the file in that message.
+    public static func parse(_ text: String, document: String = "a profile") throws(TOMLError) -> TOMLTable {
+        try parse(bytes: Array(text.utf8), document: document)
     }
 
     /// Parses a whole document given as bytes. Rejects invalid UTF-8 and NUL
     /// bytes before looking at the syntax.
-    public static func parse(bytes: [UInt8]) throws(TOMLError) -> TOMLTable {
-        var parser = try TOMLDocumentParser(bytes: bytes)
+    public static func parse(bytes: [UInt8], document: String = "a profile") throws(TOMLError) -> TOMLTable {
+        var parser = try TOMLDocumentParser(bytes: bytes, document: document)
         defer { parser.root.dismantle() }
         return try parser.parseDocument()
     }
@@ -182,9 +186,12 @@ struct TOMLDocumentParser {
     let root: TOMLTableBuilder
     /// The table that key/value lines go into: the last header's table.
     var current: TOMLTableBuilder
+    /// What is being read, for "… is not allowed in a profile": "a profile", "config.toml".
+    let document: String
 
-    init(bytes: [UInt8]) throws(TOMLError) {
+    init(bytes: [UInt8], document: String) throws(TOMLError) {
         self.bytes = bytes
+        self.document = document
         pos = 0
         lineStarts = [0]
         bomLength = 0
@@ -285,6 +292,14 @@ struct TOMLDocumentParser {
     func error(_ message: String, at offset: Int) -> TOMLError {
         let line = line(of: offset)
         return TOMLError(line: line, column: column(of: offset, line: line), message: message)
+    }
+
+    /// Valid TOML, but a kind of value no key takes: says what and how to write it instead.
+    func notAllowed(_ what: String, fix: String, at offset: Int) -> TOMLError {
+        let line = line(of: offset)
+        return TOMLError(
+            line: line, column: column(of: offset, line: line), message: "\(what) is not allowed in \(document); \(fix)",
+            isValidTOML: true)
     }
 
     func tooDeep(at offset: Int) -> TOMLError {

@@ -6,23 +6,16 @@
 public enum TOMLValue: Sendable, Equatable {
     case string(String)
     case integer(Int64)
-    case float(Double)
     case boolean(Bool)
-    /// Offset date-time, local date-time, local date or local time: the source
-    /// text exactly as written (validated for shape and ranges, not converted).
-    case datetime(String)
     case array([TOMLValue])
     case table(TOMLTable)
 
-    /// "string", "integer", "float", "boolean", "date-time", "array", "table":
-    /// used in "expected X, found Y" messages.
+    /// "string", "integer", "boolean", "array", "table": used in "expected X, found Y" messages.
     public var typeName: String {
         switch self {
         case .string: "string"
         case .integer: "integer"
-        case .float: "float"
         case .boolean: "boolean"
-        case .datetime: "date-time"
         case .array: "array"
         case .table: "table"
         }
@@ -84,6 +77,14 @@ public struct TOMLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Lower-case sentence without a trailing period,
     /// e.g. `duplicate key "client_id" (first defined on line 4)`.
     public let message: String
+    /// The file is valid TOML, but holds a kind of value no key takes (a date-time, a
+    /// float, a 0x/0o/0b integer); `message` says which and how to write it instead.
+    public var isValidTOML = false
 
     public var description: String { "line \(line), column \(column): \(message)" }
+
+    /// The message for a `ProfileDiagnostic`, which names the file and line.
+    public var diagnosticMessage: String {
+        (isValidTOML ? message : "invalid TOML: \(message)") + " (column \(column))"
+    }
 }

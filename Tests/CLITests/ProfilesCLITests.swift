@@ -84,6 +84,37 @@ struct ProfilesCLITests {
         #expect(missing.status == 78)
     }
 
+    @Test(
+        "a profile holding a date-time, a fractional number or a 0x/0o/0b integer exits 78 naming the file, line and column, what a profile cannot hold and how to write it"
+    )
+    func valuesAProfileCannotHold() {
+        let cases: [(name: String, text: String, message: String)] = [
+            (
+                "when", "description = \"ACME\"\n[refresh]\nwindow = 2026-01-01T00:00:00Z\n",
+                "when.toml:3: a date-time is not allowed in a profile; write it as a string: \"2026-01-01T00:00:00Z\" (column 10)"
+            ),
+            (
+                "fraction", acmeProfile + "\n[refresh]\nwindow = 1.5e2\n",
+                "fraction.toml:5: a number with a fraction or exponent is not allowed in a profile; write a whole number (column 10)"
+            ),
+            (
+                "hex", acmeProfile + "\nredirect_port = 0x1F90\n",
+                "hex.toml:4: a hexadecimal, octal or binary number is not allowed in a profile; write the number in decimal: 8080 (column 17)"
+            ),
+        ]
+        for c in cases {
+            box.writeProfile(c.name, c.text)
+            let file = box.profileDir + "/\(c.name).toml"
+            for arguments in [["get", "-p", c.name], ["profiles", "validate", file]] {
+                let result = box.run(arguments)
+                #expect(result.status == 78, "\(arguments): \(result.all)")
+                #expect(result.stderr.hasPrefix("tokenrun: error: \(box.profileDir)/\(c.message)\n"), "\(arguments): \(result.stderr)")
+                #expect(result.stderr.contains("tokenrun: hint: fix line "), "\(arguments): \(result.stderr)")
+                if arguments[0] == "get" { #expect(result.stdout.isEmpty, "no token for a refused profile: \(result.stdout)") }
+            }
+        }
+    }
+
     @Test("TOKENRUN_PROFILE_PATH is searched before the user directory")
     func profilePath() {
         box.writeProfile("acme", "description = \"user dir\"\n")

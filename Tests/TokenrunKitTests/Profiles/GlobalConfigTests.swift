@@ -77,6 +77,16 @@ struct GlobalConfigTests {
         #expect(found.message.contains("invalid TOML"))
     }
 
+    @Test("a date-time or a float in config.toml is refused naming config.toml, not as invalid TOML")
+    func valuesNoKeyTakes() throws {
+        let date = try #require(try diagnostic("\non_reauth_required = 2026-01-01\n"))
+        #expect(date.line == 2)
+        #expect(
+            date.message == "a date-time is not allowed in config.toml; write it as a string: \"2026-01-01\" (column 22)")
+        let float = try #require(try diagnostic("on_reauth_required = 1.5\n"))
+        #expect(float.message == "a number with a fraction or exponent is not allowed in config.toml; write a whole number (column 22)")
+    }
+
     @Test("an unreadable path (a directory) is a file system error, not an empty configuration")
     func directory() throws {
         try dir.write("config/tokenrun/config.toml/inner", "x")

@@ -111,12 +111,19 @@ struct LoginProfileKeysTests {
     }
 
     @Test(
-        "redirect_port refuses 0, out-of-range, negative, fractional and quoted values, naming the line",
-        arguments: ["0", "65536", "-1", "80.5", "\"8080\"", "true", "99999999999"])
+        "redirect_port refuses 0, out-of-range, negative and quoted values, naming the line",
+        arguments: ["0", "65536", "-1", "\"8080\"", "true", "99999999999"])
     func badRedirectPort(_ value: String) throws {
         let found = try #require(try diagnostic("[oauth]\nclient_id = \"c\"\nredirect_port = \(value)\n"))
         #expect(found.line == 3)
         #expect(found.message.contains("oauth.redirect_port must be a port number from 1 to 65535"))
+    }
+
+    @Test("a fractional redirect_port is refused as a number no profile holds, naming the line")
+    func fractionalRedirectPort() throws {
+        let found = try #require(try diagnostic("[oauth]\nclient_id = \"c\"\nredirect_port = 80.5\n"))
+        #expect(found.line == 3)
+        #expect(found.message.hasPrefix("a number with a fraction or exponent is not allowed in a profile; write a whole number"))
     }
 
     @Test("redirect_host is 127.0.0.1 or localhost", arguments: ["127.0.0.1", "localhost"])
