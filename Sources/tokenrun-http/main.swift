@@ -75,7 +75,7 @@ func main() -> Never {
     if arguments.count > 1 {
         switch arguments[1] {
         case "--version":
-            HelperProcess.write("tokenrun-http \(generatedVersion) (commit \(generatedCommit)), \(CurlPost.version)\n", to: 1)
+            HelperProcess.write("tokenrun-http \(generatedVersion) (commit \(generatedCommit))\n", to: 1)
             HelperProcess.exit(0)
         case "--help", "-h":
             HelperProcess.write(about + "See tokenrun-http(1) and tokenrun(1).\n", to: 1)
