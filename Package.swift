@@ -13,21 +13,27 @@ import PackageDescription
 // `swift build`, `swift build -c release` — links tokenrun the ordinary way.
 let staticPIE = Context.environment["TOKENRUN_STATIC_PIE"] == "1"
 
-// Embedded Swift (the network helper): whole-module, with the standard library's
-// Unicode tables from the toolchain's embedded folder, next to the swift compiler.
-let embedded: [SwiftSetting] = [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo"])]
-let embeddedLibraries: String = {
+// Embedded Swift (the network helper): whole-module, against the toolchain's own
+// resource folder (lib/swift, next to the swift compiler on PATH), named explicitly
+// because --static-swift-stdlib points every target at lib/swift_static, which has
+// no embedded standard library for Linux; the helper links no Swift runtime at all,
+// only the standard library's Unicode tables from lib/swift/embedded.
+let swiftResources: String = {
     let path = Context.environment["PATH"] ?? ""
     for directory in path.split(separator: ":") {
-        let candidate = String(directory) + "/../lib/swift/embedded/x86_64-unknown-linux-gnu"
+        let candidate = String(directory) + "/../lib/swift"
         if FileManager.default.fileExists(atPath: String(directory) + "/swiftc"),
-            FileManager.default.fileExists(atPath: candidate)
+            FileManager.default.fileExists(atPath: candidate + "/embedded/x86_64-unknown-linux-gnu")
         {
             return candidate
         }
     }
-    return "/opt/swift/usr/lib/swift/embedded/x86_64-unknown-linux-gnu"
+    return "/opt/swift/usr/lib/swift"
 }()
+let embedded: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-resource-dir", swiftResources]),
+]
+let embeddedLibraries = swiftResources + "/embedded/x86_64-unknown-linux-gnu"
 
 let package = Package(
     name: "tokenrun",
