@@ -115,24 +115,44 @@ struct ProxyTests {
         #expect(proxy.connects(toPort: port(of: e)) == 1, "\(proxy.log)")
     }
 
-    @Test("NO_PROXY=127.0.0.1 bypasses HTTPS_PROXY: with the proxy down the refresh still goes direct")
-    func noProxy() throws {
-        let e = try makeDemo()
+    /// How the demo profile reaches its token endpoint: over https with HTTPS_PROXY (and the test CA
+    /// trusted), or over plain http with http_proxy. The plain route isolates the proxy from TLS.
+    enum Route: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case https
+        case http
+
+        var testDescription: String { self == .https ? "https, HTTPS_PROXY" : "http, http_proxy" }
+    }
+
+    /// The environment that sends `route`'s requests to `proxy`.
+    func environment(_ route: Route, proxy: String) -> [String: String] {
+        route == .https ? ["HTTPS_PROXY": proxy, "SSL_CERT_FILE": ca.caFile] : ["http_proxy": proxy]
+    }
+
+    /// The child makes no call of its own: its urllib would take http_proxy too.
+    func launch(_ e: EndToEnd, flags: [String] = [], environment: [String: String]) -> CLIResult {
+        e.launch(["--no-call"], flags: flags, environment: environment)
+    }
+
+    @Test("NO_PROXY=127.0.0.1 bypasses the proxy variable: with the proxy down the refresh still goes direct", arguments: Route.allCases)
+    func noProxy(route: Route) throws {
+        let e = try makeDemo(tls: route == .https)
         let dead = "http://" + TestProxy.deadAddress()
-        let through = e.launch(environment: ["HTTPS_PROXY": dead, "SSL_CERT_FILE": ca.caFile])
+        let through = launch(e, environment: environment(route, proxy: dead))
         #expect(through.status == 75, "the dead proxy is in effect without NO_PROXY: \(through.all)")
-        let result = e.launch(environment: ["HTTPS_PROXY": dead, "NO_PROXY": "127.0.0.1", "SSL_CERT_FILE": ca.caFile])
+        let result = launch(e, environment: environment(route, proxy: dead).merging(["NO_PROXY": "127.0.0.1"]) { $1 })
         #expect(result.status == 0, "\(result.all)")
         #expect(try e.provider.stats().refresh_success == 1)
     }
 
     // MARK: a proxy that fails
 
-    @Test("a proxy that is down: exit 75, the error names the proxy 127.0.0.1:PORT; nothing reaches the provider")
-    func deadProxy() throws {
-        let e = try makeDemo()
+    @Test(
+        "a proxy that is down: exit 75, the error names the proxy 127.0.0.1:PORT; nothing reaches the provider", arguments: Route.allCases)
+    func deadProxy(route: Route) throws {
+        let e = try makeDemo(tls: route == .https)
         let dead = TestProxy.deadAddress()
-        let result = e.launch(environment: ["HTTPS_PROXY": "http://" + dead, "SSL_CERT_FILE": ca.caFile])
+        let result = launch(e, environment: environment(route, proxy: "http://" + dead))
         #expect(result.status == 75, "\(result.all)")
         #expect(result.stderr.contains(dead), "\(result.stderr)")
         #expect(result.stderr.contains("proxy"), "\(result.stderr)")
@@ -140,11 +160,13 @@ struct ProxyTests {
         #expect(e.box.run(["status", "-p", "demo"]).stdout.contains("expired"))
     }
 
-    @Test("a proxy URL with a password: errors show it as *** and the password reaches neither stderr, the audit trail nor tokenrun log")
-    func deadProxyCredentialsHidden() throws {
-        let e = try makeDemo()
+    @Test(
+        "a proxy URL with a password is shown with ***: the password is in neither stderr, the audit trail nor tokenrun log",
+        arguments: Route.allCases)
+    func deadProxyCredentialsHidden(route: Route) throws {
+        let e = try makeDemo(tls: route == .https)
         let dead = TestProxy.deadAddress()
-        let result = e.launch(environment: ["HTTPS_PROXY": "http://user:s3cret@" + dead, "SSL_CERT_FILE": ca.caFile])
+        let result = launch(e, environment: environment(route, proxy: "http://user:s3cret@" + dead))
         #expect(result.status == 75, "\(result.all)")
         #expect(result.stderr.contains(dead), "\(result.stderr)")
         #expect(result.stderr.contains("***"), "\(result.stderr)")
@@ -157,11 +179,11 @@ struct ProxyTests {
         #expect(!json.all.contains("s3cret"))
     }
 
-    @Test("a proxy refusing the tunnel (HTTP 403): exit 75, the error names the proxy and the refusal")
-    func refusedConnect() throws {
-        let e = try makeDemo()
+    @Test("a proxy refusing the tunnel (HTTP 403): exit 75, the error names the proxy and the refusal", arguments: Route.allCases)
+    func refusedConnect(route: Route) throws {
+        let e = try makeDemo(tls: route == .https)
         let proxy = try TestProxy(refuseConnect: true)
-        let result = e.launch(environment: ["HTTPS_PROXY": proxy.url, "SSL_CERT_FILE": ca.caFile])
+        let result = launch(e, environment: environment(route, proxy: proxy.url))
         #expect(result.status == 75, "\(result.all)")
         #expect(proxy.connects(toPort: port(of: e)) >= 1, "\(proxy.log)")
         #expect(result.stderr.contains("127.0.0.1:\(proxy.port)"), "\(result.stderr)")
@@ -169,12 +191,13 @@ struct ProxyTests {
         #expect(try e.provider.stats().token_requests == 0)
     }
 
-    @Test("a proxy that wants a password gets it from the proxy URL: the refresh succeeds and the password is never shown")
-    func authenticatedProxy() throws {
-        let e = try makeDemo()
+    @Test(
+        "a proxy that wants a password gets it from the proxy URL: the refresh succeeds, the password is never shown",
+        arguments: Route.allCases)
+    func authenticatedProxy(route: Route) throws {
+        let e = try makeDemo(tls: route == .https)
         let proxy = try TestProxy(basicAuth: (user: "proxyuser", password: "proxy-pw-7"))
-        let result = e.launch(
-            environment: ["HTTPS_PROXY": proxy.url(user: "proxyuser", password: "proxy-pw-7"), "SSL_CERT_FILE": ca.caFile])
+        let result = launch(e, environment: environment(route, proxy: proxy.url(user: "proxyuser", password: "proxy-pw-7")))
         #expect(result.status == 0, "\(result.all)")
         #expect(proxy.connects(toPort: port(of: e)) >= 1, "\(proxy.log)")
         #expect(try e.provider.stats().refresh_success == 1)
@@ -184,12 +207,12 @@ struct ProxyTests {
 
     // MARK: config.toml
 
-    @Test("[network] proxy in config.toml is used with no variable set")
-    func configProxy() throws {
-        let e = try makeDemo()
+    @Test("[network] proxy in config.toml is used with no variable set", arguments: Route.allCases)
+    func configProxy(route: Route) throws {
+        let e = try makeDemo(tls: route == .https)
         let proxy = try TestProxy()
         e.box.write("config/tokenrun/config.toml", "[network]\nproxy = \"\(proxy.url)\"\n")
-        let result = e.launch(environment: ["SSL_CERT_FILE": ca.caFile])
+        let result = launch(e, environment: route == .https ? ["SSL_CERT_FILE": ca.caFile] : [:])
         #expect(result.status == 0, "\(result.all)")
         #expect(proxy.connects(toPort: port(of: e)) == 1, "\(proxy.log)")
     }
