@@ -121,7 +121,7 @@ struct ProxyTests {
         case https
         case http
 
-        var testDescription: String { self == .https ? "https, HTTPS_PROXY" : "http, http_proxy" }
+        var testDescription: String { self == .https ? "https endpoint" : "http endpoint" }
     }
 
     /// The environment that sends `route`'s requests to `proxy`.
