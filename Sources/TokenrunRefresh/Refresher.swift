@@ -37,6 +37,8 @@ public struct Refresher: Sendable {
     /// Transient retries stop once this much time has gone.
     public var retryBudgetSeconds = 12.0
     public var environment: [String: String] = [:]
+    /// config.toml's `[network]` table, read only when a request is about to be made.
+    public var network: @Sendable () throws -> NetworkConfig = { NetworkConfig() }
     /// Called for every refresh that reached the network (for the audit trail),
     /// once the vault holds its outcome.
     public var onAttempt: @Sendable (RefreshAttempt) -> Void = { _ in }
@@ -240,7 +242,7 @@ public struct Refresher: Sendable {
             }
             var made = TokenEndpoint(url: url, transport: transport())
             made.clock = clock
-            made.limits = TransportLimits(environment: environment)
+            made.limits = TransportLimits(environment: environment, network: try network(), profile: profile)
             endpoint = made
         } catch let error as TokenrunError {
             return (current, .failure(error), [])
@@ -331,6 +333,10 @@ public struct Refresher: Sendable {
         switch lastError {
         case .helperMissing(let path):
             return (current, .failure(.networkHelperMissing(path: path)), [])
+        case .certificateRejected(let host, let problem, let trust):
+            return (next, .failure(.certificateRejected(host: host, problem: problem, trust: trust)), [])
+        case .caFileUnusable(let trust, let why):
+            return (next, .failure(.caFileUnusable(trust: trust, why: why)), [])
         case .invalidClient(let description):
             return (next, .failure(.clientRejected(profile: profile.name, clientID: client.clientID, detail: description)), [])
         case .invalidScope:
