@@ -44,7 +44,8 @@ extension Doctor {
             checks.append(
                 .fail(
                     reachable, "cannot reach the token endpoint \(url) (\(route.proxyPhrase)): \(reason)",
-                    fix: "check the network and the proxy (https_proxy, no_proxy, [network] proxy in config.toml), and oauth.token_endpoint = \"\(url)\" in \(profile.source)"
+                    fix:
+                        "check the network and the proxy (https_proxy, no_proxy, [network] proxy in config.toml), and oauth.token_endpoint = \"\(url)\" in \(profile.source)"
                 ))
         case .answered(let status, let body, let skew):
             if https {

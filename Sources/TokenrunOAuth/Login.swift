@@ -153,7 +153,8 @@ public struct Login: Sendable {
         let endpoint = try tokenEndpoint
         let authorization: DeviceAuthorization
         do {
-            authorization = try DeviceAuthorization.start(url: url, scopes: profile.oauth.scopes, client: client, transport: transport, limits: limits)
+            authorization = try DeviceAuthorization.start(
+                url: url, scopes: profile.oauth.scopes, client: client, transport: transport, limits: limits)
         } catch {
             throw mapped(error, step: .deviceStart)
         }

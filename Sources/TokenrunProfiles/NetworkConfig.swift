@@ -55,7 +55,8 @@ public struct NetworkConfig: Sendable, Equatable {
             }
             let problem = entry.key == "proxy" ? problem(withProxy: value) : problem(withCAFile: value)
             if let problem {
-                throw TokenrunError.profileInvalid(ProfileDiagnostic(file: file, line: entry.line, message: "network.\(entry.key): \(problem)"))
+                throw TokenrunError.profileInvalid(
+                    ProfileDiagnostic(file: file, line: entry.line, message: "network.\(entry.key): \(problem)"))
             }
             if entry.key == "proxy" { config.proxy = value } else { config.caFile = value }
         }

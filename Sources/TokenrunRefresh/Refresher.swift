@@ -38,7 +38,7 @@ public struct Refresher: Sendable {
     public var retryBudgetSeconds = 12.0
     public var environment: [String: String] = [:]
     /// config.toml's `[network]` table, read only when a request is about to be made.
-    public var network: @Sendable () throws -> NetworkConfig = { NetworkConfig() }
+    public var network: @Sendable () -> NetworkSettings = { NetworkSettings() }
     /// Called for every refresh that reached the network (for the audit trail),
     /// once the vault holds its outcome.
     public var onAttempt: @Sendable (RefreshAttempt) -> Void = { _ in }
@@ -235,6 +235,7 @@ public struct Refresher: Sendable {
         }
         let client: ClientCredentials
         let endpoint: TokenEndpoint
+        var configNotes: [String] = []
         do {
             client = try Self.clientCredentials(profile: profile, credential: current, environment: environment)
             guard let url = profile.oauth.tokenEndpoint else {
@@ -242,7 +243,9 @@ public struct Refresher: Sendable {
             }
             var made = TokenEndpoint(url: url, transport: transport())
             made.clock = clock
-            made.limits = TransportLimits(environment: environment, network: try network(), profile: profile)
+            let settings = network()
+            configNotes = settings.problem.map { [$0] } ?? []
+            made.limits = TransportLimits(environment: environment, network: settings.config, profile: profile)
             endpoint = made
         } catch let error as TokenrunError {
             return (current, .failure(error), [])
@@ -277,7 +280,7 @@ public struct Refresher: Sendable {
                 next.clockSkew = exchange.clockSkew
                 next.updatedAt = exchange.receivedAt
                 next.refreshedAt = exchange.receivedAt
-                var notes: [String] = []
+                var notes = configNotes
                 if let skew = exchange.clockSkew, abs(skew) > 60 {
                     notes.append(
                         "the local clock is \(abs(skew)) s \(skew > 0 ? "behind" : "ahead of") the token endpoint's; sync the clock (timedatectl set-ntp true)"

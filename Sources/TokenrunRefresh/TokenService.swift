@@ -16,7 +16,7 @@ public struct TokenService: Sendable {
     public let audit: AuditTrail
     public var transport: @Sendable () -> any HTTPTransport
     /// config.toml's `[network]` table; read only when a request is made, never on the warm path.
-    public var network: @Sendable () throws -> NetworkConfig
+    public var network: @Sendable () -> NetworkSettings
 
     public init(profiles: ProfileStore, vault: SealedVault, keys: KeyEnvironment, audit: AuditTrail) {
         self.profiles = profiles
@@ -26,7 +26,7 @@ public struct TokenService: Sendable {
         let variables = keys.variables
         transport = { HelperProcessTransport(helperPath: HelperProcessTransport.locate(environment: variables), environment: variables) }
         let config = keys.paths.globalConfig
-        network = { try GlobalConfig.load(path: config).network }
+        network = { NetworkSettings.load(path: config) }
     }
 
     /// The result for one launch: what to inject, and warnings for stderr.

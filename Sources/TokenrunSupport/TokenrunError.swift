@@ -294,7 +294,9 @@ extension TokenrunError {
         case .caFileUnusable(let trust, let why):
             return Parts(
                 "cannot load the trusted CAs of \(trust): \(why); nothing was sent",
-                ["point it at a readable PEM file of CA certificates (ca_file = \"/path/to/ca.pem\" in the profile's [oauth], or SSL_CERT_FILE)"])
+                [
+                    "point it at a readable PEM file of CA certificates (ca_file = \"/path/to/ca.pem\" in the profile's [oauth], or SSL_CERT_FILE)"
+                ])
         case .loginFailed(let profile, let reason, let hint):
             return Parts("login for \(profile) failed: \(reason)", hint.map { [$0] } ?? [], .reconsentNeeded)
         case .noRefreshToken(let profile, let fix):

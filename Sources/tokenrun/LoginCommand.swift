@@ -98,7 +98,7 @@ struct LoginCommand: ParsableCommand {
         let client = try Refresher.clientCredentials(
             profile: profile, credential: existing ?? Credential(profile: profile.name, updatedAt: 0), environment: context.environment)
         var login = Login(profile: profile, client: client, transport: context.tokens.transport())
-        login.limits = TransportLimits(environment: context.environment, network: try context.tokens.network(), profile: profile)
+        login.limits = TransportLimits(environment: context.environment, network: context.networkConfig(), profile: profile)
         let grant: GrantType = device ? .deviceCode : profile.grantType
         let exchange: TokenExchange
         switch grant {

@@ -227,6 +227,18 @@ struct ProxyTests {
         #expect(try e.provider.stats().refresh_success == 1)
     }
 
+    @Test("a config.toml with a mistake in [network] is not obeyed: the refresh goes on without it and stderr says why")
+    func brokenConfig() throws {
+        let e = try makeDemo()
+        let dead = "http://" + TestProxy.deadAddress()
+        e.box.write("config/tokenrun/config.toml", "[network]\nproxy = \"\(dead)\"\nproxi = \"typo\"\n")
+        let result = e.launch(environment: ["SSL_CERT_FILE": ca.caFile])
+        #expect(result.status == 0, "\(result.all)")
+        #expect(result.stderr.contains("config.toml is not used"), "\(result.stderr)")
+        #expect(result.stderr.contains("network.proxi"), "\(result.stderr)")
+        #expect(try e.provider.stats().refresh_success == 1)
+    }
+
     // MARK: doctor
 
     @Test("doctor with HTTPS_PROXY: the endpoint checks name the proxy in effect and SSL_CERT_FILE as the source of trusted CAs")

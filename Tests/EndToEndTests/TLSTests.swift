@@ -139,6 +139,26 @@ struct TLSTests {
         #expect(try e.provider.stats().token_requests == 0)
     }
 
+    @Test("SSL_CERT_FILE naming a file that does not exist: exit 78 naming SSL_CERT_FILE and the file; nothing is sent")
+    func missingCAFile() throws {
+        let e = try makeDemo(ca.good)
+        let missing = e.box.root + "/no-such-ca.pem"
+        let result = e.launch(environment: ["SSL_CERT_FILE": missing])
+        #expect(result.status == 78, "\(result.all)")
+        #expect(result.stderr.contains("SSL_CERT_FILE=\(missing)"), "\(result.stderr)")
+        #expect(result.stderr.contains("cannot load the trusted CAs"), "\(result.stderr)")
+        #expect(try e.provider.stats().token_requests == 0)
+    }
+
+    @Test("the profile's ca_file wins over SSL_CERT_FILE: another CA there makes the certificate unknown")
+    func profileCAFileFirst() throws {
+        let e = try makeDemo(ca.good, oauth: "ca_file = \"\(ca.otherCAFile)\"")
+        let result = e.launch(environment: trustCA)
+        #expect(result.status == 78, "\(result.all)")
+        #expect(result.stderr.contains("unknown issuer"), "\(result.stderr)")
+        #expect(result.stderr.contains("the profile's ca_file \(ca.otherCAFile)"), "\(result.stderr)")
+    }
+
     // MARK: every network command over https
 
     @Test("PKCE login over https: the authorization code is exchanged at the https token endpoint, then run refreshes there")
