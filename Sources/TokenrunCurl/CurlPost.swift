@@ -70,6 +70,8 @@ public enum CurlFailure: Error {
     case connect(String)
     /// The proxy could not be reached, or refused the tunnel.
     case proxy(String)
+    /// The proxy wants credentials (HTTP 407) and had none, or wrong ones: sending them again will not help.
+    case proxyAuthentication(String)
     /// The server's certificate is not trusted; nothing was sent.
     case certificate(CertificateProblem)
     /// TLS failed otherwise (handshake, protocol).
@@ -147,37 +149,57 @@ public enum CurlPost {
         let proxied = !request.proxy.isEmpty
         let status: CURLcode = request.body.withUnsafeBytes { body in
             errorText.withUnsafeMutableBufferPointer { errorBuffer in
-                tokenrun_curl_set_string(handle, CURLOPT_URL, request.url)
-                tokenrun_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-                tokenrun_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-                tokenrun_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-                tokenrun_curl_set_long(handle, CURLOPT_POST, 1)
-                tokenrun_curl_set_pointer(
-                    handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
-                tokenrun_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
-                tokenrun_curl_set_list(handle, CURLOPT_HTTPHEADER, list)
-                tokenrun_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
-                tokenrun_curl_set_long(handle, CURLOPT_TIMEOUT_MS, request.totalTimeoutMilliseconds)
-                tokenrun_curl_set_long(handle, CURLOPT_MAXFILESIZE, request.maxResponseBytes)
-                tokenrun_curl_set_string(handle, CURLOPT_PROXY, request.proxy)
-                // The proxy was chosen with no_proxy already applied: libcurl must not apply it again.
-                tokenrun_curl_set_string(handle, CURLOPT_NOPROXY, "")
-                if proxied {
-                    tokenrun_curl_set_long(handle, CURLOPT_HTTPPROXYTUNNEL, 1)
-                    tokenrun_curl_set_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1)
+                // Every option is checked: one that did not take (an old libcurl, no memory) could leave
+                // libcurl to its defaults, such as the proxy variables or every protocol it knows.
+                var failed = CURLE_OK
+                func check(_ code: CURLcode) { if failed == CURLE_OK && code != CURLE_OK { failed = code } }
+                check(tokenrun_curl_set_string(handle, CURLOPT_URL, request.url))
+                if tokenrun_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK {
+                    // libcurl before 7.85 (Ubuntu 22.04's 7.81) knows only the bitmask form.
+                    check(tokenrun_curl_set_long(handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS)))
                 }
-                if let caFile = request.caFile { tokenrun_curl_set_string(handle, CURLOPT_CAINFO, caFile) }
-                if let caDirectory = request.caDirectory { tokenrun_curl_set_string(handle, CURLOPT_CAPATH, caDirectory) }
-                tokenrun_curl_set_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
-                tokenrun_curl_set_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
-                tokenrun_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, receiveBody)
-                tokenrun_curl_set_pointer(handle, CURLOPT_WRITEDATA, context)
-                tokenrun_curl_set_callback(handle, CURLOPT_HEADERFUNCTION, receiveHeader)
-                tokenrun_curl_set_pointer(handle, CURLOPT_HEADERDATA, context)
-                tokenrun_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer.baseAddress)
-                return curl_easy_perform(handle)
+                check(tokenrun_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
+                check(tokenrun_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+                check(tokenrun_curl_set_long(handle, CURLOPT_POST, 1))
+                check(
+                    tokenrun_curl_set_pointer(
+                        handle, CURLOPT_POSTFIELDS,
+                        UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)))
+                check(tokenrun_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, body.count))
+                check(tokenrun_curl_set_list(handle, CURLOPT_HTTPHEADER, list))
+                check(tokenrun_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds))
+                check(tokenrun_curl_set_long(handle, CURLOPT_TIMEOUT_MS, request.totalTimeoutMilliseconds))
+                check(tokenrun_curl_set_long(handle, CURLOPT_MAXFILESIZE, request.maxResponseBytes))
+                check(tokenrun_curl_set_string(handle, CURLOPT_PROXY, request.proxy))
+                // The proxy was chosen with no_proxy already applied: libcurl must not apply it again.
+                check(tokenrun_curl_set_string(handle, CURLOPT_NOPROXY, ""))
+                if proxied {
+                    check(tokenrun_curl_set_long(handle, CURLOPT_HTTPPROXYTUNNEL, 1))
+                    check(tokenrun_curl_set_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
+                }
+                if let caFile = request.caFile {
+                    check(tokenrun_curl_set_string(handle, CURLOPT_CAINFO, caFile))
+                    // A CA file replaces the system's CAs, which Debian's libcurl also reads from its
+                    // built-in directory (/etc/ssl/certs): that directory goes unless one is named.
+                    if request.caDirectory == nil { check(tokenrun_curl_set_pointer(handle, CURLOPT_CAPATH, nil)) }
+                }
+                if let caDirectory = request.caDirectory { check(tokenrun_curl_set_string(handle, CURLOPT_CAPATH, caDirectory)) }
+                check(tokenrun_curl_set_long(handle, CURLOPT_SSL_VERIFYPEER, 1))
+                check(tokenrun_curl_set_long(handle, CURLOPT_SSL_VERIFYHOST, 2))
+                check(tokenrun_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, receiveBody))
+                check(tokenrun_curl_set_pointer(handle, CURLOPT_WRITEDATA, context))
+                check(tokenrun_curl_set_callback(handle, CURLOPT_HEADERFUNCTION, receiveHeader))
+                check(tokenrun_curl_set_pointer(handle, CURLOPT_HEADERDATA, context))
+                check(tokenrun_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer.baseAddress))
+                if failed != CURLE_OK { return failed }
+                let performed = curl_easy_perform(handle)
+                // Nothing of this closure's stays registered with the handle past it.
+                _ = tokenrun_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil)
+                _ = tokenrun_curl_set_pointer(handle, CURLOPT_POSTFIELDS, nil)
+                return performed
             }
         }
+        defer { withExtendedLifetime(collector) {} }
         if status == CURLE_OK {
             let code = tokenrun_curl_info_long(handle, CURLINFO_RESPONSE_CODE)
             return .success(CurlResponse(status: code, headers: collector.headers, body: collector.body))
@@ -186,11 +208,15 @@ public enum CurlPost {
         let text = detail.isEmpty ? String(cString: curl_easy_strerror(status)) : detail
         if collector.tooLarge || status == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: request.maxResponseBytes)) }
         let tunnel = tokenrun_curl_info_long(handle, CURLINFO_HTTP_CONNECTCODE)
+        // 407 is the standard answer; some proxies (tinyproxy) answer a wrong password with 401.
+        if proxied && (tunnel == 407 || tunnel == 401) {
+            return .failure(.proxyAuthentication("it wants a user name and password and took none it was given (HTTP \(tunnel))"))
+        }
         if proxied && tunnel >= 300 {
             return .failure(.proxy("it refused the tunnel (HTTP \(tunnel))"))
         }
         switch status {
-        case CURLE_COULDNT_RESOLVE_PROXY: return .failure(.proxy(text))
+        case CURLE_COULDNT_RESOLVE_PROXY, CURLE_PROXY: return .failure(.proxy(text))
         case CURLE_COULDNT_CONNECT where proxied: return .failure(.proxy(text))
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT: return .failure(.connect(text))
         case CURLE_OPERATION_TIMEDOUT:

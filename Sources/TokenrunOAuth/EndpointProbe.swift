@@ -70,7 +70,8 @@ public struct EndpointProbe: Sendable {
             case .timedOut(let why): return .unreachable(reason: "timed out: \(why)")
             case .failed(let why): return .unreachable(reason: why)
             case .helperMissing(let path): return .helperMissing(path: path)
-            case .proxyFailed(let proxy, let why): return .unreachable(reason: "through the proxy \(proxy): \(why)")
+            case .proxyFailed(let proxy, let why), .proxyAuthentication(let proxy, let why):
+                return .unreachable(reason: "through the proxy \(proxy): \(why)")
             case .tlsFailed(let host, let why): return .unreachable(reason: "the TLS handshake with \(host) failed: \(why)")
             case .certificateRejected(let host, let problem, let trust): return .untrusted(host: host, problem: problem, trust: trust)
             case .caFileUnusable(let trust, let why): return .caFileUnusable(trust: trust, why: why)

@@ -56,7 +56,7 @@ public struct HTTPHelperResponse: Decodable, Sendable {
     public var status: Int?
     public var headers: [[String]]?
     public var body: String?  // base64
-    /// connect, proxy, certificate, tls, ca_file, timeout, too_large, failed
+    /// connect, proxy, proxy_auth, certificate, tls, ca_file, timeout, too_large, failed
     public var error: String?
     public var message: String?
     /// For a certificate: unknown issuer, expired, not yet valid, name mismatch.
@@ -75,6 +75,8 @@ public struct HTTPHelperResponse: Decodable, Sendable {
         switch error {
         case "connect": return .failure(.connectFailed(why))
         case "proxy": return .failure(.proxyFailed(proxy: "\(route.shownProxy ?? "(none)") (\(route.proxySource))", why: why))
+        case "proxy_auth":
+            return .failure(.proxyAuthentication(proxy: "\(route.shownProxy ?? "(none)") (\(route.proxySource))", why: why))
         case "certificate": return .failure(.certificateRejected(host: host, problem: reason ?? why, trust: route.trustSource))
         case "tls": return .failure(.tlsFailed(host: host, why: why))
         case "ca_file": return .failure(.caFileUnusable(trust: route.trustSource, why: why))
@@ -95,6 +97,9 @@ public struct HTTPHelperResponse: Decodable, Sendable {
 /// `HTTPTransport` that runs one exchange through the tokenrun-http program.
 public struct HelperProcessTransport: HTTPTransport {
     public let helperPath: String
+    /// tokenrun's environment, for choosing the proxy and CAs. The helper itself starts with an
+    /// empty one: all it needs is in its request, and libcurl and OpenSSL read variables of their
+    /// own (SSLKEYLOGFILE would write the TLS secrets that protect the refresh token to a file).
     public let environment: [String: String]
 
     public init(helperPath: String, environment: [String: String]) {
@@ -162,7 +167,7 @@ public struct HelperProcessTransport: HTTPTransport {
         }
         // Close-on-exec, so no other child (nor the helper itself) holds a stray end open.
         for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let spawned = ChildProcess.spawnOwnProgram(helperPath, environment: environment, stdin: toChild[0], stdout: fromChild[1])
+        let spawned = ChildProcess.spawnOwnProgram(helperPath, environment: [:], stdin: toChild[0], stdout: fromChild[1])
         close(toChild[0])
         close(fromChild[1])
         guard let pid = spawned else {

@@ -45,6 +45,8 @@ public enum TransportError: Error, Sendable, Equatable {
     case helperMissing(String)
     /// The proxy (shown with its credentials as `***`) is down or refused the tunnel; nothing reached the endpoint.
     case proxyFailed(proxy: String, why: String)
+    /// The proxy wants credentials (HTTP 407) it was not given, or refused them: retrying cannot help.
+    case proxyAuthentication(proxy: String, why: String)
     /// The endpoint's certificate was not trusted ("unknown issuer", "expired", "name mismatch", …); nothing was sent.
     case certificateRejected(host: String, problem: String, trust: String)
     /// The TLS handshake failed for another reason than the certificate; nothing was sent.

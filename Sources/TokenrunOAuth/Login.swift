@@ -243,6 +243,8 @@ public struct Login: Sendable {
             return .certificateRejected(host: host, problem: problem, trust: trust)
         case .caFileUnusable(let trust, let why):
             return .caFileUnusable(trust: trust, why: why)
+        case .proxyAuthentication(let proxy, let why):
+            return .proxyAuthenticationFailed(proxy: proxy, why: why)
         case .accessDenied:
             return .loginFailed(profile: name, reason: error.explanation, hint: "tokenrun login -p \(name)")
         default:

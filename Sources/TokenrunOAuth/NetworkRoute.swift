@@ -11,7 +11,7 @@
 //   https:// : https_proxy, then HTTPS_PROXY
 //   either   : all_proxy, then ALL_PROXY
 // and none when no_proxy / NO_PROXY matches the host. A variable set but empty
-// means no proxy, as in curl.
+// counts as unset, as in curl (curl_getenv).
 //
 // Trust, first match wins: the profile's [oauth] ca_file, [network] ca_file,
 // SSL_CERT_FILE and/or SSL_CERT_DIR, else the system store (libcurl's default).
@@ -76,7 +76,7 @@ public struct NetworkRoute: Sendable, Equatable {
             chosen = (configured, "[network] proxy in config.toml")
         } else {
             let names = (scheme == "http" ? ["http_proxy"] : ["https_proxy", "HTTPS_PROXY"]) + ["all_proxy", "ALL_PROXY"]
-            if let name = names.first(where: { environment[$0] != nil }) { chosen = (environment[name]!, name) }
+            if let name = names.first(where: { environment[$0]?.isEmpty == false }) { chosen = (environment[name]!, name) }
         }
         guard let chosen else { return (nil, "no proxy variable is set") }
         if chosen.value.isEmpty { return (nil, "\(chosen.source) is empty") }
@@ -89,17 +89,19 @@ public struct NetworkRoute: Sendable, Equatable {
         return (chosen.value, chosen.source)
     }
 
-    /// curl's no_proxy rules: `*` for every host; else a list (commas or spaces) of
-    /// names, each matching itself and its subdomains (a leading dot is the same),
-    /// and IP addresses or CIDR blocks matching addresses.
+    /// curl's no_proxy rules: `*` alone for every host; else a list (commas, and
+    /// spaces around them) of names, each matching itself and its subdomains (one
+    /// leading dot is the same), and IP addresses or CIDR blocks matching addresses.
+    /// Where curl is silent or odd, the useful reading: IPv6 entries may be bracketed
+    /// and are compared as addresses, and a /0 block matches every address of its family.
     static func noProxyMatches(host rawHost: String, list: String) -> Bool {
         var host = rawHost.lowercased()
         if host.hasSuffix(".") { host.removeLast() }
+        if list.withoutOuterBlanks == "*" { return true }
         let entries = list.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map { $0.lowercased() }
         for var entry in entries {
-            if entry == "*" { return true }
             if entry.hasPrefix("[") && entry.hasSuffix("]") { entry = String(entry.dropFirst().dropLast()) }
-            while entry.hasPrefix(".") { entry.removeFirst() }
+            if entry.hasPrefix(".") { entry.removeFirst() }
             if entry.hasSuffix(".") { entry.removeLast() }
             if entry.isEmpty { continue }
             if let address = IPAddress(host) {
@@ -114,20 +116,21 @@ public struct NetworkRoute: Sendable, Equatable {
         return false
     }
 
-    /// `scheme://user:password@host:port` → `scheme://***@host:port`.
+    /// `scheme://user:password@host:port` → `scheme://***@host:port`. Everything up to the
+    /// last `@` counts as user information, so that a password with a `/`, `?` or `#` that was
+    /// not percent-encoded (a URL libcurl refuses, quoting it) is hidden all the same.
     public static func redacted(_ url: String) -> String {
         let start = url.firstRange(of: "://")?.upperBound ?? url.startIndex
-        let authorityEnd = url[start...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
-        guard let at = url[start..<authorityEnd].lastIndex(of: "@") else { return url }
+        guard let at = url[start...].lastIndex(of: "@") else { return url }
         return String(url[..<start]) + "***" + String(url[at...])
     }
 
-    /// The secret part of the proxy URL (its user information), to scrub from any text that might echo it.
+    /// The secret parts of the proxy URL (the URL itself, its user information and password),
+    /// to scrub from any text that might echo them.
     var proxySecrets: [String] {
         guard let proxy else { return [] }
         let start = proxy.firstRange(of: "://")?.upperBound ?? proxy.startIndex
-        let authorityEnd = proxy[start...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? proxy.endIndex
-        guard let at = proxy[start..<authorityEnd].lastIndex(of: "@") else { return [] }
+        guard let at = proxy[start...].lastIndex(of: "@") else { return [] }
         let userinfo = proxy[start..<at]
         var secrets = [String(userinfo)]
         if let colon = userinfo.firstIndex(of: ":") {
@@ -141,6 +144,7 @@ public struct NetworkRoute: Sendable, Equatable {
     /// `text` with the proxy's credentials, if it carries any, replaced by `***`.
     public func scrubbed(_ text: String) -> String {
         var text = text
+        if let proxy, let shown = shownProxy, proxy != shown { text = text.replacing(proxy, with: shown) }
         for secret in proxySecrets.sorted(by: { $0.count > $1.count }) { text = text.replacing(secret, with: "***") }
         return text
     }
@@ -216,5 +220,15 @@ extension String {
             bytes.append(value)
         }
         return String(validating: bytes, as: UTF8.self)
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    fileprivate var withoutOuterBlanks: Substring {
+        var text = self[...]
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return text
     }
 }

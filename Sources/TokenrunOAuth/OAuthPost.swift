@@ -44,6 +44,7 @@ struct OAuthPost {
             case .helperMissing(let path): throw .helperMissing(path: path)
             case .proxyFailed(let proxy, let why):
                 throw .transient(reason: "cannot reach the \(what) \(url) through the proxy \(proxy): \(why)", retryAfter: nil)
+            case .proxyAuthentication(let proxy, let why): throw .proxyAuthentication(proxy: proxy, why: why)
             case .tlsFailed(let host, let why):
                 throw .transient(reason: "the TLS handshake with \(host) (the \(what)) failed: \(why)", retryAfter: nil)
             case .certificateRejected(let host, let problem, let trust):

@@ -41,6 +41,8 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     case certificateRejected(host: String, problem: String, trust: String)
     /// The CAs to trust (`trust` says where they were named) cannot be loaded.
     case caFileUnusable(trust: String, why: String)
+    /// The proxy refused tokenrun for want of credentials (HTTP 407); nothing reached the endpoint.
+    case proxyAuthentication(proxy: String, why: String)
 
     /// The class name recorded in the audit trail.
     public var errorClass: String {
@@ -62,6 +64,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .helperMissing: "helper_missing"
         case .certificateRejected: "certificate"
         case .caFileUnusable: "ca_file"
+        case .proxyAuthentication: "proxy_auth"
         }
     }
 
@@ -107,6 +110,7 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .certificateRejected(let host, let problem, let trust):
             return "the certificate of \(host) is not trusted (\(problem)), checked against \(trust)"
         case .caFileUnusable(let trust, let why): return "cannot load the CAs of \(trust): \(why)"
+        case .proxyAuthentication(let proxy, let why): return "the proxy \(proxy) refused the request: \(why)"
         }
     }
 }

@@ -336,10 +336,19 @@ public struct Refresher: Sendable {
         switch lastError {
         case .helperMissing(let path):
             return (current, .failure(.networkHelperMissing(path: path)), [])
-        case .certificateRejected(let host, let problem, let trust):
-            return (next, .failure(.certificateRejected(host: host, problem: problem, trust: trust)), [])
-        case .caFileUnusable(let trust, let why):
-            return (next, .failure(.caFileUnusable(trust: trust, why: why)), [])
+        case .certificateRejected, .caFileUnusable, .proxyAuthentication:
+            // A configuration problem (trust, a proxy's password): no retry helps, but an access
+            // token still inside its lifetime is used meanwhile, as when the provider is down.
+            if let (_, outcome, warnings) = Self.stillValid(current, profile: profile, because: explanation, now: at) {
+                return (next, .success(outcome), warnings)
+            }
+            switch lastError {
+            case .certificateRejected(let host, let problem, let trust):
+                return (next, .failure(.certificateRejected(host: host, problem: problem, trust: trust)), [])
+            case .caFileUnusable(let trust, let why): return (next, .failure(.caFileUnusable(trust: trust, why: why)), [])
+            case .proxyAuthentication(let proxy, let why): return (next, .failure(.proxyAuthenticationFailed(proxy: proxy, why: why)), [])
+            default: return (next, .failure(.refreshRefused(profile: profile.name, reason: explanation)), [])
+            }
         case .invalidClient(let description):
             return (next, .failure(.clientRejected(profile: profile.name, clientID: client.clientID, detail: description)), [])
         case .invalidScope:

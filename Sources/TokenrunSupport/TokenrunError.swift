@@ -76,6 +76,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case certificateRejected(host: String, problem: String, trust: String)
     /// The CA file (or directory) named for trust cannot be loaded.
     case caFileUnusable(trust: String, why: String)
+    /// The proxy wants credentials it was not given (HTTP 407); `proxy` is shown with them as `***`.
+    case proxyAuthenticationFailed(proxy: String, why: String)
     /// A login ended without a grant: refused, expired, timed out, or a bad redirect.
     case loginFailed(profile: String, reason: String, hint: String?)
     /// A login's answer lacked the refresh token the profile needs.
@@ -296,6 +298,12 @@ extension TokenrunError {
                 "cannot load the trusted CAs of \(trust): \(why); nothing was sent",
                 [
                     "point it at a readable PEM file of CA certificates (ca_file = \"/path/to/ca.pem\" in the profile's [oauth], or SSL_CERT_FILE)"
+                ])
+        case .proxyAuthenticationFailed(let proxy, let why):
+            return Parts(
+                "the proxy \(proxy) refused the request: \(why); nothing reached the endpoint",
+                [
+                    "give the proxy's user name and password in its URL, percent-encoded: https_proxy=http://USER:PASSWORD@host:port (or [network] proxy in config.toml)"
                 ])
         case .loginFailed(let profile, let reason, let hint):
             return Parts("login for \(profile) failed: \(reason)", hint.map { [$0] } ?? [], .reconsentNeeded)

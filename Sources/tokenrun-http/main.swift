@@ -28,6 +28,7 @@ func answer(_ result: Result<CurlResponse, CurlFailure>) -> Never {
         switch failure {
         case .connect(let why): (kind, message) = ("connect", why)
         case .proxy(let why): (kind, message) = ("proxy", why)
+        case .proxyAuthentication(let why): (kind, message) = ("proxy_auth", why)
         case .certificate(let problem):
             (kind, message) = ("certificate", problem.words)
             if case .other = problem {} else { reason = problem.words }

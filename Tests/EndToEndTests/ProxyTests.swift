@@ -205,6 +205,22 @@ struct ProxyTests {
         #expect(!e.audit.contains("proxy-pw-7"))
     }
 
+    @Test(
+        "a proxy that refuses the password (HTTP 407, or tinyproxy's 401): exit 78 saying how to give it, asked once, never shown; nothing is sent",
+        arguments: Route.allCases)
+    func wrongProxyPassword(route: Route) throws {
+        let e = try makeDemo(tls: route == .https)
+        let proxy = try TestProxy(basicAuth: (user: "proxyuser", password: "proxy-pw-7"))
+        let result = launch(e, environment: environment(route, proxy: proxy.url(user: "proxyuser", password: "wrong-pw-9")))
+        #expect(result.status == 78, "\(result.all)")
+        #expect(result.stderr.contains("(HTTP 401)") || result.stderr.contains("(HTTP 407)"), "\(result.stderr)")
+        #expect(result.stderr.contains("USER:PASSWORD"), "\(result.stderr)")
+        #expect(!result.all.contains("wrong-pw-9"))
+        // One attempt: a wrong password sent again and again can lock a directory account.
+        #expect(proxy.connects(toPort: port(of: e)) == 1, "\(proxy.log)")
+        #expect(try e.provider.stats().token_requests == 0)
+    }
+
     // MARK: config.toml
 
     @Test("[network] proxy in config.toml is used with no variable set", arguments: Route.allCases)

@@ -159,6 +159,16 @@ struct TLSTests {
         #expect(result.stderr.contains("the profile's ca_file \(ca.otherCAFile)"), "\(result.stderr)")
     }
 
+    @Test("SSLKEYLOGFILE in tokenrun's environment does not reach the helper: no TLS secrets are written")
+    func noKeyLog() throws {
+        let e = try makeDemo(ca.good)
+        let keyLog = e.box.root + "/tls-keys.log"
+        let result = e.launch(environment: trustCA.merging(["SSLKEYLOGFILE": keyLog]) { $1 })
+        #expect(result.status == 0, "\(result.all)")
+        #expect(try e.provider.stats().refresh_success == 1)
+        #expect(access(keyLog, F_OK) != 0, "the helper wrote TLS secrets to \(keyLog)")
+    }
+
     // MARK: every network command over https
 
     @Test("PKCE login over https: the authorization code is exchanged at the https token endpoint, then run refreshes there")

@@ -35,11 +35,12 @@ struct NetworkRouteTests {
         #expect(route(https, ["http_proxy": "http://p:1"]).proxy == nil)
     }
 
-    @Test("a variable set but empty means no proxy, and stops the search as in curl")
-    func emptyMeansNone() {
+    @Test("a variable set but empty counts as unset, as curl_getenv has it: the search goes on")
+    func emptyIsUnset() {
         let chosen = route(https, ["https_proxy": "", "ALL_PROXY": "http://q:2"])
-        #expect(chosen.proxy == nil)
-        #expect(chosen.proxySource == "https_proxy is empty")
+        #expect(chosen.proxy == "http://q:2")
+        #expect(chosen.proxySource == "ALL_PROXY")
+        #expect(route(https, ["https_proxy": "", "HTTPS_PROXY": ""]).proxy == nil)
     }
 
     @Test("[network] proxy in config.toml overrides the variables; \"\" there means direct")
@@ -71,7 +72,8 @@ struct NetworkRouteTests {
             ("a.org, example.com", "login.example.com", true), ("a.org b.org", "b.org", true), ("a.org,,", "b.org", false),
             ("127.0.0.1", "127.0.0.1", true), ("127.0.0.1", "127.0.0.2", false), ("10.0.0.0/8", "10.20.30.40", true),
             ("10.0.0.0/8", "11.0.0.1", false), ("192.168.1.0/24", "192.168.1.200", true), ("192.168.1.0/24", "192.168.2.1", false),
-            ("::1", "::1", true), ("[::1]", "::1", true), ("fd00::/8", "fd12:3456::1", true), ("fd00::/8", "fe80::1", false),
+            ("::1", "::1", true), ("[::1]", "::1", true), ("localhost,*", "example.com", false), (" * ", "example.com", true),
+            ("..example.com", "login.example.com", false), ("fd00::/8", "fd12:3456::1", true), ("fd00::/8", "fe80::1", false),
             ("127.0.0.1", "localhost", false), ("localhost", "localhost", true), ("example.com.", "example.com.", true),
         ])
     func noProxyEntries(list: String, host: String, matches: Bool) {
@@ -83,7 +85,12 @@ struct NetworkRouteTests {
         #expect(NetworkRoute.redacted("http://user:s3cret@proxy:3128") == "http://***@proxy:3128")
         #expect(NetworkRoute.redacted("http://proxy:3128") == "http://proxy:3128")
         #expect(NetworkRoute.redacted("user:pw@proxy:3128") == "***@proxy:3128")
-        #expect(NetworkRoute.redacted("http://proxy:3128/p@th") == "http://proxy:3128/p@th")
+        #expect(NetworkRoute.redacted("http://u:pa#ss@proxy:3128") == "http://***@proxy:3128")
+        #expect(NetworkRoute.redacted("http://u:p/w@proxy:3128") == "http://***@proxy:3128")
+        let unencoded = route(https, ["HTTPS_PROXY": "http://u:pa#ss@proxy:3128"])
+        #expect(
+            unencoded.scrubbed("Unsupported proxy syntax in 'http://u:pa#ss@proxy:3128'")
+                == "Unsupported proxy syntax in 'http://***@proxy:3128'")
         let chosen = route(https, ["HTTPS_PROXY": "http://user:s%33cret@proxy:3128"])
         #expect(chosen.shownProxy == "http://***@proxy:3128")
         #expect(chosen.proxyPhrase == "through the proxy http://***@proxy:3128 (HTTPS_PROXY)")
@@ -146,6 +153,9 @@ struct NetworkRouteTests {
         #expect(
             try answer(#"{"error":"proxy","message":"refused s3cret"}"#, proxy: "http://u:s3cret@p:1")
                 == .proxyFailed(proxy: "http://***@p:1 (HTTPS_PROXY)", why: "refused ***"))
+        #expect(
+            try answer(#"{"error":"proxy_auth","message":"HTTP 407"}"#, proxy: "http://p:1")
+                == .proxyAuthentication(proxy: "http://p:1 (HTTPS_PROXY)", why: "HTTP 407"))
         #expect(try answer(#"{"error":"tls","message":"handshake"}"#) == .tlsFailed(host: "login.example.com:8443", why: "handshake"))
         #expect(
             try answer(#"{"error":"ca_file","message":"cannot read"}"#)

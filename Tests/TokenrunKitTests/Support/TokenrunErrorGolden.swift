@@ -110,6 +110,9 @@ enum TokenrunErrorGolden {
         caFileUnusable: exit 78 (configuration)
           error: cannot load the trusted CAs of SSL_CERT_FILE=/nosuch.pem: error setting certificate file: /nosuch.pem; nothing was sent
           hint: point it at a readable PEM file of CA certificates (ca_file = "/path/to/ca.pem" in the profile's [oauth], or SSL_CERT_FILE)
+        proxyAuthenticationFailed: exit 78 (configuration)
+          error: the proxy http://***@proxy:3128 (HTTPS_PROXY) refused the request: it asked for a user name and password (HTTP 407); nothing reached the endpoint
+          hint: give the proxy's user name and password in its URL, percent-encoded: https_proxy=http://USER:PASSWORD@host:port (or [network] proxy in config.toml)
         loginFailed: exit 77 (reconsentNeeded)
           error: login for p failed: access_denied
           hint: h
