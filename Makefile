@@ -21,7 +21,8 @@
 #                   1,000 profiles, 1M audit records, 100 concurrent refreshes, peak memory, authsome side by side;
 #                   one table (also as Markdown in .build/bench/results.md), exit 1 on a missed target
 #                   (BENCH_QUICK=1 for a smoke run of 1-2 minutes; BENCH_RUNS, BENCH_CASES: see the script)
-#   make deps       install libsodium-dev and pkg-config with apt-get, only when missing
+#   make deps       install libsodium-dev, libcurl4-openssl-dev and pkg-config with apt-get, only when missing
+#   make test-deps  install what the tests start (tinyproxy, openssl, curl, git) with apt-get, only when missing
 #   make profiles   re-embed profiles/*.toml into the binary's source after editing them
 #   make man        regenerate man/tokenrun.1 from the command definitions (commit it; a test checks it is current)
 #   make lint       swift format lint over Sources and Tests
@@ -55,15 +56,28 @@ CRASH_ITERATIONS ?= 300
 # The man page's date: the last change to the command definitions, so regenerating is reproducible.
 MANDATE := $(shell git log -1 --format=%cs -- Sources/tokenrun 2>/dev/null || date +%F)
 
-.PHONY: all build release test stress install deb dist release-test deps deb-deps demo bench profiles man lint fuzz clean
+.PHONY: all build release test test-deps stress install deb dist release-test deps deb-deps demo bench profiles man lint fuzz clean
 
 all: build
 
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libsodium; then \
-		echo "make deps: installing libsodium-dev and pkg-config (apt-get)"; \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libsodium libcurl; then \
+		echo "make deps: installing libsodium-dev, libcurl4-openssl-dev and pkg-config (apt-get)"; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev pkg-config >/dev/null; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev libcurl4-openssl-dev pkg-config >/dev/null; \
+	fi
+
+# What the end-to-end tests start themselves: a forward proxy (tinyproxy), a test CA and
+# certificates (openssl), curl beside tokenrun, git for the credential helper.
+test-deps:
+	@missing=; \
+	for tool in tinyproxy openssl curl git; do \
+		command -v $$tool >/dev/null 2>&1 || [ -x /usr/bin/$$tool ] || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make test: installing$$missing (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 # The end-to-end tests' OAuth provider (Authlib) runs from this virtual environment.
@@ -83,13 +97,13 @@ build: deps
 release: deps
 	$(RELEASE_ENV) $(SWIFT) build $(RELEASE_FLAGS)
 
-test: deps lint $(VENV)/.installed
+test: deps test-deps lint $(VENV)/.installed
 	$(SWIFT) build --build-tests
 	TOKENRUN_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" $(SWIFT) test --skip-build
 
 # The short versions of these two tests run in `make test`; one after the other
 # here, so that the crash test's timing is not the stress test's load.
-stress: deps $(VENV)/.installed
+stress: deps test-deps $(VENV)/.installed
 	$(SWIFT) build --build-tests
 	TOKENRUN_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" TOKENRUN_STRESS_SECONDS=$(STRESS_SECONDS) \
 		TOKENRUN_STRESS_WORKERS=$(STRESS_WORKERS) TOKENRUN_STRESS_LIFETIME=$(STRESS_LIFETIME) \
@@ -144,7 +158,7 @@ dist: release
 	mv -f .build/dist/$(DIST).tar.gz $(DIST).tar.gz
 	@echo "make dist: $(DIST).tar.gz"
 
-release-test: deps $(VENV)/.installed
+release-test: deps test-deps $(VENV)/.installed
 	sh scripts/release-test.sh "$(CURDIR)/$(VENV)/bin/python"
 
 # ArgumentParser's generate-manual plugin, over the debug build (it runs tokenrun --experimental-dump-help);

@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // tokenrun — run commands with fresh OAuth access tokens from a sealed vault.
 // SPDX-License-Identifier: Apache-2.0
+import Foundation
 import PackageDescription
 
 // `make release` links tokenrun as one static position-independent executable:
@@ -12,6 +13,28 @@ import PackageDescription
 // `swift build`, `swift build -c release` — links tokenrun the ordinary way.
 let staticPIE = Context.environment["TOKENRUN_STATIC_PIE"] == "1"
 
+// Embedded Swift (the network helper): whole-module, against the toolchain's own
+// resource folder (lib/swift, next to the swift compiler on PATH), named explicitly
+// because --static-swift-stdlib points every target at lib/swift_static, which has
+// no embedded standard library for Linux; the helper links no Swift runtime at all,
+// only the standard library's Unicode tables from lib/swift/embedded.
+let swiftResources: String = {
+    let path = Context.environment["PATH"] ?? ""
+    for directory in path.split(separator: ":") {
+        let candidate = String(directory) + "/../lib/swift"
+        if FileManager.default.fileExists(atPath: String(directory) + "/swiftc"),
+            FileManager.default.fileExists(atPath: candidate + "/embedded/x86_64-unknown-linux-gnu")
+        {
+            return candidate
+        }
+    }
+    return "/opt/swift/usr/lib/swift"
+}()
+let embedded: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-resource-dir", swiftResources]),
+]
+let embeddedLibraries = swiftResources + "/embedded/x86_64-unknown-linux-gnu"
+
 let package = Package(
     name: "tokenrun",
     platforms: [.macOS(.v14)],
@@ -21,10 +44,14 @@ let package = Package(
         .library(name: "TokenrunKit", targets: ["TokenrunKit"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .systemLibrary(
             name: "CSodium",
             pkgConfig: "libsodium",
@@ -55,18 +82,21 @@ let package = Package(
         .target(name: "TokenrunDoctor", dependencies: ["TokenrunLaunch"]),
         // Every stage under one name, for the executable and the tests.
         .target(name: "TokenrunKit", dependencies: ["TokenrunDoctor"]),
-        // The network lives in its own small program, started only to refresh, so
-        // the warm path's binary carries no TLS or HTTP stack (start-up cost).
+        // The network lives in its own small program, started only to fetch a token,
+        // so the warm path's binary carries no TLS or HTTP code. It is Embedded Swift
+        // over the system's libcurl (proxies, trust store and TLS as curl's): no
+        // Foundation, no runtime metadata, a few hundred kilobytes that start fast.
         .target(
-            name: "TokenrunHTTP",
-            dependencies: [
-                "TokenrunOAuth",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            name: "TokenrunCurl",
+            dependencies: ["CCurl", "_TokenrunCShims"],
+            swiftSettings: embedded
         ),
         .executableTarget(
             name: "tokenrun-http",
-            dependencies: ["TokenrunHTTP", "TokenrunVersion"]
+            dependencies: ["TokenrunCurl"],
+            swiftSettings: embedded,
+            linkerSettings: [.unsafeFlags(["-L" + embeddedLibraries, "-lswiftUnicodeDataTables"])],
+            plugins: ["VersionPlugin"]
         ),
         .executableTarget(
             name: "tokenrun",

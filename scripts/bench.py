@@ -28,6 +28,7 @@ and compares the medians (p90 shown beside them):
   9   peak memory (MiB)         max RSS of tokenrun -p demo -- true of true (the floor)      A < 15 MiB
   10  peer: authsome            authsome run -- true / authsome     tokenrun -p demo --      (reported)
                                 connections inspect                 true / tokenrun get
+  11  size (MiB)                tokenrun-http, stripped             tokenrun, stripped       A < 2 MiB
 
 (1-7 and 10 are warm: the access token is fresh, no network.) Prints the
 machine and one table, writes the table as Markdown to $BENCH_MARKDOWN
@@ -88,6 +89,7 @@ TARGET_SCALE_RATIO = 1.5
 TARGET_AUDIT_RATIO = 1.1
 TARGET_BURST_RATIO = 2.0
 TARGET_RSS_MIB = 15.0
+TARGET_HELPER_MIB = 2.0
 
 
 class BenchError(Exception):
@@ -667,6 +669,24 @@ class Bench:
                     note=f"tokenrun is {faster_get:.0f}× faster; authsome has no `get`: its nearest is "
                          "`connections inspect` (the credential, redacted)")]
 
+    # -- 11 -------------------------------------------------------------------
+    def case_size(self):
+        strip = shutil.which("strip")
+        if strip is None:
+            return [Row("11", "size, MiB", verdict="n/a", note="strip (binutils) is not installed")]
+        sizes = {}
+        for program in ("tokenrun-http", "tokenrun"):
+            copy = os.path.join(self.scratch, program + ".stripped")
+            # As make install strips them (scripts/stage.sh).
+            subprocess.run([strip, "--strip-unneeded", "--remove-section=.comment", "--remove-section=.note", "-o", copy,
+                            os.path.join(os.path.dirname(self.tokenrun), program)], check=True)
+            sizes[program] = os.path.getsize(copy) / (1 << 20)
+        helper = sizes["tokenrun-http"]
+        return [Row("11", "size, MiB", "`tokenrun-http` stripped (the network helper, on libcurl)", "`tokenrun` stripped",
+                    [helper], [sizes["tokenrun"]], f"A < {TARGET_HELPER_MIB:g} MiB",
+                    "ok" if helper < TARGET_HELPER_MIB else "MISSED",
+                    "as installed (strip --strip-unneeded); libcurl itself is Debian's libcurl4, shared")]
+
 
 def write_trail(path, records):
     """Rewrites the audit trail at `path` as `records` lines: tokenrun's earlier records repeated, then its
@@ -705,7 +725,7 @@ CASES = [("1", "case_warm", "1-2 warm launch and get"), ("3", "case_passphrase",
          ("4", "case_refresh", "4 refresh vs curl"), ("5", "case_credentials", "5 scale: credentials"),
          ("6", "case_profiles", "6 scale: profiles"), ("7", "case_audit", "7 scale: audit trail"),
          ("8", "case_concurrency", "8 concurrency"), ("9", "case_memory", "9 peak memory"),
-         ("10", "case_peer", "10 peer: authsome")]
+         ("10", "case_peer", "10 peer: authsome"), ("11", "case_size", "11 size")]
 
 
 def remove_tree(path):
@@ -781,7 +801,7 @@ def main():
               + ("; BENCH_QUICK=1" if QUICK else ""))
     version = subprocess.run([tokenrun, "--version"], capture_output=True, text=True).stdout.strip() or "(no version)"
     head = [f"machine: {where}", f"tokenrun {version}: {tokenrun}", counts,
-            "times in ms (medians; p90 beside), memory in MiB; A and B interleaved in one loop per case",
+            "times in ms (medians; p90 beside), memory and sizes in MiB; A and B interleaved in one loop per case",
             "" if private_keyring else "note: no private session keyring (keyctl failed); `vault lock` ran at the end"]
     head = [line for line in head if line]
     missed = [r for r in rows if r.verdict in ("MISSED", "ERROR")]

@@ -169,6 +169,10 @@ for program in tokenrun tokenrun-http; do
 done
 grep -q "^\.Os tokenrun $version\$" "$installed/share/man/man1/tokenrun.1" || fail "the installed man page does not carry version $version"
 echo "   stripped: tokenrun $(stat -c %s "$installed/bin/tokenrun") bytes, tokenrun-http $(stat -c %s "$installed/bin/tokenrun-http") bytes"
+# The network helper is Embedded Swift over the system's libcurl: small, and it links no Swift runtime.
+[ "$(stat -c %s "$installed/bin/tokenrun-http")" -le 2097152 ] || fail "tokenrun-http is over 2 MiB stripped"
+! ldd "$installed/bin/tokenrun-http" | grep -q libswift || fail "tokenrun-http loads a Swift runtime library: $(ldd "$installed/bin/tokenrun-http")"
+ldd "$installed/bin/tokenrun-http" | grep -q 'libcurl\.so\.4' || fail "tokenrun-http does not load libcurl.so.4"
 expect_version "$installed/bin" "make install"
 smoke "$installed/bin"
 # sudo's PATH usually has no swift: make install then installs the release build as it is.
@@ -229,7 +233,9 @@ run make deb
 [ -f "$deb" ] || fail "make deb wrote no $deb"
 [ "$(dpkg-deb -f "$deb" Package)" = tokenrun ] && [ "$(dpkg-deb -f "$deb" Version)" = "$version" ] ||
     fail "the package's name or version is wrong: $(dpkg-deb -f "$deb" Package Version)"
-dpkg-deb -f "$deb" Depends | grep -q 'libsodium23' || fail "Depends does not name libsodium23: $(dpkg-deb -f "$deb" Depends)"
+for library in libsodium23 libcurl4; do
+    dpkg-deb -f "$deb" Depends | grep -q "$library" || fail "Depends does not name $library: $(dpkg-deb -f "$deb" Depends)"
+done
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/tokenrun ./usr/bin/tokenrun-http ./usr/share/man/man1/tokenrun.1.gz ./usr/share/man/man1/tokenrun-http.1.gz \
     ./usr/share/bash-completion/completions/tokenrun ./usr/share/zsh/vendor-completions/_tokenrun \

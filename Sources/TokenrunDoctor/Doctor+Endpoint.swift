@@ -1,8 +1,10 @@
-// Network checks: endpoint.NAME.reachable and endpoint.NAME.clock, from one
-// EndpointProbe per token endpoint URL (profiles sharing an endpoint share the
-// probe). The probe carries no secret.
+// Network checks: endpoint.NAME.proxy (the proxy a request takes), .tls (the
+// CAs it trusts, and whether they trust the server), .reachable and .clock,
+// from one EndpointProbe per token endpoint URL and CA file (profiles sharing
+// them share the probe). The probe carries no secret.
 import TokenrunOAuth
 import TokenrunProfiles
+import TokenrunSupport
 
 extension Doctor {
     /// Seconds of skew that earn a warning, and a failure.
@@ -11,32 +13,51 @@ extension Doctor {
 
     func endpointChecks(_ profile: Profile, cache: inout [String: EndpointProbe.Outcome]) -> [DoctorCheck] {
         guard profile.kind == .oauth, let url = profile.oauth.tokenEndpoint else { return [] }
+        // A broken config.toml is config.valid's failure; the probe then goes as if it were empty.
+        let network = (try? GlobalConfig.load(path: paths.globalConfig).network) ?? NetworkConfig()
+        let route = NetworkRoute.resolve(url: url, network: network, profileCAFile: profile.oauth.caFile, environment: environment)
+        let key = url + "\u{0}" + (profile.oauth.caFile ?? "")
         let outcome: EndpointProbe.Outcome
-        if let known = cache[url] {
+        if let known = cache[key] {
             outcome = known
         } else {
             var probe = EndpointProbe(url: url, transport: transport())
             probe.clock = clock
+            probe.limits.network = network
+            probe.limits.caFile = profile.oauth.caFile
             outcome = probe.run()
-            cache[url] = outcome
+            cache[key] = outcome
         }
         let reachable = "endpoint.\(profile.name).reachable"
         let clockName = "endpoint.\(profile.name).clock"
+        let tls = "endpoint.\(profile.name).tls"
+        let https = url.lowercased().hasPrefix("https://")
+        var checks = [DoctorCheck.pass("endpoint.\(profile.name).proxy", "requests to \(url) go \(route.proxyPhrase)")]
         switch outcome {
         case .helperMissing(let path):
-            return [.fail(reachable, .networkHelperMissing(path: path))]
+            checks.append(.fail(reachable, .networkHelperMissing(path: path)))
+        case .untrusted(let host, let problem, let trust):
+            checks.append(.fail(tls, .certificateRejected(host: host, problem: problem, trust: trust)))
+        case .caFileUnusable(let trust, let why):
+            checks.append(.fail(tls, .caFileUnusable(trust: trust, why: why)))
         case .unreachable(let reason):
-            return [
+            checks.append(
                 .fail(
-                    reachable, "cannot reach the token endpoint \(url): \(reason)",
-                    fix: "check the network (and any proxy), and oauth.token_endpoint = \"\(url)\" in \(profile.source)")
-            ]
+                    reachable, "cannot reach the token endpoint \(url) (\(route.proxyPhrase)): \(reason)",
+                    fix:
+                        "check the network and the proxy (https_proxy, no_proxy, [network] proxy in config.toml), and oauth.token_endpoint = \"\(url)\" in \(profile.source)"
+                ))
         case .answered(let status, let body, let skew):
-            return [
+            if https {
+                let host = Endpoint.host(ofURL: url) ?? url
+                checks.append(.pass(tls, "the certificate of \(host) is trusted by \(route.trustSource)"))
+            }
+            checks += [
                 reachableCheck(reachable, url: url, status: status, body: body, profile: profile),
                 clockCheck(clockName, url: url, skew: skew),
             ]
         }
+        return checks
     }
 
     func reachableCheck(_ name: String, url: String, status: Int, body: EndpointProbe.Body, profile: Profile) -> DoctorCheck {

@@ -46,6 +46,10 @@ public struct EndpointProbe: Sendable {
         case unreachable(reason: String)
         /// The network helper could not be started.
         case helperMissing(path: String)
+        /// TLS refused the server's certificate: `problem` (unknown issuer, expired, …) against `trust`.
+        case untrusted(host: String, problem: String, trust: String)
+        /// The CAs to trust cannot be loaded.
+        case caFileUnusable(trust: String, why: String)
     }
 
     /// Sends the probe and classifies the answer.
@@ -66,6 +70,11 @@ public struct EndpointProbe: Sendable {
             case .timedOut(let why): return .unreachable(reason: "timed out: \(why)")
             case .failed(let why): return .unreachable(reason: why)
             case .helperMissing(let path): return .helperMissing(path: path)
+            case .proxyFailed(let proxy, let why), .proxyAuthentication(let proxy, let why):
+                return .unreachable(reason: "through the proxy \(proxy): \(why)")
+            case .tlsFailed(let host, let why): return .unreachable(reason: "the TLS handshake with \(host) failed: \(why)")
+            case .certificateRejected(let host, let problem, let trust): return .untrusted(host: host, problem: problem, trust: trust)
+            case .caFileUnusable(let trust, let why): return .caFileUnusable(trust: trust, why: why)
             case .responseTooLarge(let limit):
                 return .answered(status: 200, body: .other(contentType: "more than \(limit / 1024) KiB"), clockSkew: nil)
             }

@@ -21,7 +21,7 @@ import Synchronization
 #endif
 
 /// The request tokenrun sends to tokenrun-http.
-public struct HTTPHelperRequest: Codable, Sendable {
+public struct HTTPHelperRequest: Encodable, Sendable {
     public var url: String
     public var headers: [[String]]
     public var body: String  // base64
@@ -31,8 +31,13 @@ public struct HTTPHelperRequest: Codable, Sendable {
     /// The pid of the tokenrun that started the helper: a helper whose parent is
     /// gone sends nothing (see tokenrun-http).
     public var parent: Int32?
+    /// The proxy URL, "" for a direct connection: chosen here (NetworkRoute), never by libcurl.
+    public var proxy: String
+    /// CAs to trust instead of the system's, and a hashed directory of more.
+    public var caFile: String?
+    public var caDirectory: String?
 
-    public init(_ request: HTTPRequest, limits: TransportLimits) {
+    public init(_ request: HTTPRequest, limits: TransportLimits, route: NetworkRoute) {
         parent = getpid()
         url = request.url
         headers = request.headers.map { [$0.0, $0.1] }
@@ -40,67 +45,61 @@ public struct HTTPHelperRequest: Codable, Sendable {
         connectTimeout = limits.connectTimeout
         totalTimeout = limits.totalTimeout
         maxResponseBytes = limits.maxResponseBytes
-    }
-
-    public var request: HTTPRequest {
-        HTTPRequest(
-            url: url, headers: headers.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil },
-            body: Data(base64Encoded: body).map(Array.init) ?? [])
-    }
-
-    public var limits: TransportLimits {
-        var limits = TransportLimits()
-        limits.connectTimeout = connectTimeout
-        limits.totalTimeout = totalTimeout
-        limits.maxResponseBytes = maxResponseBytes
-        return limits
+        proxy = route.proxy ?? ""
+        caFile = route.caFile
+        caDirectory = route.caDirectory
     }
 }
 
-/// What tokenrun-http answers: a response, or a transport error.
-public struct HTTPHelperResponse: Codable, Sendable {
+/// What tokenrun-http answers: a response, or why there is none.
+public struct HTTPHelperResponse: Decodable, Sendable {
     public var status: Int?
     public var headers: [[String]]?
     public var body: String?  // base64
-    public var error: String?  // connect, timeout, too_large, failed
+    /// connect, proxy, proxy_auth, certificate, tls, ca_file, timeout, too_large, failed
+    public var error: String?
     public var message: String?
+    /// For a certificate: unknown issuer, expired, not yet valid, name mismatch.
+    public var reason: String?
 
-    public init(_ result: Result<HTTPResponse, TransportError>) {
-        switch result {
-        case .success(let response):
-            status = response.status
-            headers = response.headers.map { [$0.0, $0.1] }
-            body = Data(response.body).base64EncodedString()
-        case .failure(let failure):
-            switch failure {
-            case .connectFailed(let why): (error, message) = ("connect", why)
-            case .timedOut(let why): (error, message) = ("timeout", why)
-            case .responseTooLarge(let limit): (error, message) = ("too_large", String(limit))
-            case .failed(let why): (error, message) = ("failed", why)
-            case .helperMissing(let path): (error, message) = ("failed", "cannot run \(path)")
-            }
-        }
-    }
-
-    public var result: Result<HTTPResponse, TransportError> {
+    /// The answer for a request to `url` sent along `route`; the helper's words are
+    /// scrubbed of the proxy's credentials before they can reach a message.
+    public func result(url: String, route: NetworkRoute) -> Result<HTTPResponse, TransportError> {
         if let status {
             let pairs = (headers ?? []).compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
             let bytes = body.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
             return .success(HTTPResponse(status: status, headers: pairs, body: bytes))
         }
-        let why = message ?? "no detail"
+        let why = route.scrubbed(message ?? "no detail")
+        let host = HTTPHelperResponse.authority(of: url)
         switch error {
         case "connect": return .failure(.connectFailed(why))
+        case "proxy": return .failure(.proxyFailed(proxy: "\(route.shownProxy ?? "(none)") (\(route.proxySource))", why: why))
+        case "proxy_auth":
+            return .failure(.proxyAuthentication(proxy: "\(route.shownProxy ?? "(none)") (\(route.proxySource))", why: why))
+        case "certificate": return .failure(.certificateRejected(host: host, problem: reason ?? why, trust: route.trustSource))
+        case "tls": return .failure(.tlsFailed(host: host, why: why))
+        case "ca_file": return .failure(.caFileUnusable(trust: route.trustSource, why: why))
         case "timeout": return .failure(.timedOut(why))
         case "too_large": return .failure(.responseTooLarge(limit: Int(why) ?? 0))
         default: return .failure(.failed(why))
         }
+    }
+
+    /// "host:port" of a URL, as a certificate names its server (with the port the request used).
+    static func authority(of url: String) -> String {
+        guard let schemeEnd = url.firstRange(of: "://") else { return url }
+        let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return String(authority.split(separator: "@").last ?? authority)
     }
 }
 
 /// `HTTPTransport` that runs one exchange through the tokenrun-http program.
 public struct HelperProcessTransport: HTTPTransport {
     public let helperPath: String
+    /// tokenrun's environment, for choosing the proxy and CAs. The helper itself starts with an
+    /// empty one: all it needs is in its request, and libcurl and OpenSSL read variables of their
+    /// own (SSLKEYLOGFILE would write the TLS secrets that protect the refresh token to a file).
     public let environment: [String: String]
 
     public init(helperPath: String, environment: [String: String]) {
@@ -126,8 +125,10 @@ public struct HelperProcessTransport: HTTPTransport {
     }
 
     public func post(_ request: HTTPRequest, limits: TransportLimits) throws(TransportError) -> HTTPResponse {
+        let route = NetworkRoute.resolve(
+            url: request.url, network: limits.network, profileCAFile: limits.caFile, environment: environment)
         let encoder = JSONEncoder()
-        guard var input = try? Array(encoder.encode(HTTPHelperRequest(request, limits: limits))) else {
+        guard var input = try? Array(encoder.encode(HTTPHelperRequest(request, limits: limits, route: route))) else {
             throw .failed("cannot encode the request")
         }
         defer { Sodium.zero(&input) }
@@ -135,7 +136,7 @@ public struct HelperProcessTransport: HTTPTransport {
         guard let answer = try? JSONDecoder().decode(HTTPHelperResponse.self, from: Data(output)) else {
             throw .failed("\(helperPath) gave no readable answer")
         }
-        return try answer.result.get()
+        return try answer.result(url: request.url, route: route).get()
     }
 
     /// Helpers that answered and may still be exiting.
@@ -166,7 +167,7 @@ public struct HelperProcessTransport: HTTPTransport {
         }
         // Close-on-exec, so no other child (nor the helper itself) holds a stray end open.
         for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let spawned = ChildProcess.spawnOwnProgram(helperPath, environment: environment, stdin: toChild[0], stdout: fromChild[1])
+        let spawned = ChildProcess.spawnOwnProgram(helperPath, environment: [:], stdin: toChild[0], stdout: fromChild[1])
         close(toChild[0])
         close(fromChild[1])
         guard let pid = spawned else {

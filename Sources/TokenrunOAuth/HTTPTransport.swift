@@ -1,5 +1,6 @@
 // The network boundary: one POST, bounded in time and size, no redirects.
 // Only the OAuth folder touches the network; the warm path never reaches here.
+import TokenrunProfiles
 import TokenrunSupport
 
 /// A request to send.
@@ -42,6 +43,16 @@ public enum TransportError: Error, Sendable, Equatable {
     case failed(String)
     /// The network helper program could not be started (an installation problem).
     case helperMissing(String)
+    /// The proxy (shown with its credentials as `***`) is down or refused the tunnel; nothing reached the endpoint.
+    case proxyFailed(proxy: String, why: String)
+    /// The proxy wants credentials (HTTP 407) it was not given, or refused them: retrying cannot help.
+    case proxyAuthentication(proxy: String, why: String)
+    /// The endpoint's certificate was not trusted ("unknown issuer", "expired", "name mismatch", …); nothing was sent.
+    case certificateRejected(host: String, problem: String, trust: String)
+    /// The TLS handshake failed for another reason than the certificate; nothing was sent.
+    case tlsFailed(host: String, why: String)
+    /// The CA file or directory to trust cannot be read.
+    case caFileUnusable(trust: String, why: String)
 }
 
 /// Limits for one exchange.
@@ -49,8 +60,19 @@ public struct TransportLimits: Sendable {
     public var connectTimeout: Double = 10
     public var totalTimeout: Double = 30
     public var maxResponseBytes: Int = 256 << 10
+    /// config.toml's `[network]` table: the proxy and CA file for every profile.
+    public var network = NetworkConfig()
+    /// The profile's own `[oauth] ca_file`, ahead of every other source of trust.
+    public var caFile: String?
 
     public init() {}
+
+    /// The defaults (with `TOKENRUN_HTTP_TIMEOUT`) and the network settings for `profile`'s requests.
+    public init(environment: [String: String], network: NetworkConfig, profile: Profile) {
+        self.init(environment: environment)
+        self.network = network
+        caFile = profile.oauth.caFile
+    }
 
     /// Sets the total time one token request may take, in seconds ("20", "20s", "1m").
     public static let timeoutVariable = "TOKENRUN_HTTP_TIMEOUT"

@@ -28,6 +28,8 @@ public struct Login: Sendable {
     public let profile: Profile
     public let client: ClientCredentials
     public let transport: any HTTPTransport
+    /// Timeouts, proxy and trust for every request of the login.
+    public var limits = TransportLimits()
     public var clock: @Sendable () -> Int64 = { ProcessEnvironment.now() }
     public var monotonicMs: @Sendable () -> Int64 = { Monotonic.milliseconds() }
     public var sleep: @Sendable (Double) -> Void = { Monotonic.sleep($0) }
@@ -45,6 +47,7 @@ public struct Login: Sendable {
             }
             var endpoint = TokenEndpoint(url: url, transport: transport)
             endpoint.clock = clock
+            endpoint.limits = limits
             return endpoint
         }
     }
@@ -150,7 +153,8 @@ public struct Login: Sendable {
         let endpoint = try tokenEndpoint
         let authorization: DeviceAuthorization
         do {
-            authorization = try DeviceAuthorization.start(url: url, scopes: profile.oauth.scopes, client: client, transport: transport)
+            authorization = try DeviceAuthorization.start(
+                url: url, scopes: profile.oauth.scopes, client: client, transport: transport, limits: limits)
         } catch {
             throw mapped(error, step: .deviceStart)
         }
@@ -235,6 +239,12 @@ public struct Login: Sendable {
             return .providerUnavailable(profile: name, reason: reason, attempts: 1)
         case .helperMissing(let path):
             return .networkHelperMissing(path: path)
+        case .certificateRejected(let host, let problem, let trust):
+            return .certificateRejected(host: host, problem: problem, trust: trust)
+        case .caFileUnusable(let trust, let why):
+            return .caFileUnusable(trust: trust, why: why)
+        case .proxyAuthentication(let proxy, let why):
+            return .proxyAuthenticationFailed(proxy: proxy, why: why)
         case .accessDenied:
             return .loginFailed(profile: name, reason: error.explanation, hint: "tokenrun login -p \(name)")
         default:

@@ -42,6 +42,14 @@ struct OAuthPost {
                 throw .unreadable(reason: "the \(what)'s answer is larger than \(limit / 1024) KiB; check its URL (\(url))")
             case .failed(let why): throw .uncertain(reason: "the request to \(url) failed: \(why)")
             case .helperMissing(let path): throw .helperMissing(path: path)
+            case .proxyFailed(let proxy, let why):
+                throw .transient(reason: "cannot reach the \(what) \(url) through the proxy \(proxy): \(why)", retryAfter: nil)
+            case .proxyAuthentication(let proxy, let why): throw .proxyAuthentication(proxy: proxy, why: why)
+            case .tlsFailed(let host, let why):
+                throw .transient(reason: "the TLS handshake with \(host) (the \(what)) failed: \(why)", retryAfter: nil)
+            case .certificateRejected(let host, let problem, let trust):
+                throw .certificateRejected(host: host, problem: problem, trust: trust)
+            case .caFileUnusable(let trust, let why): throw .caFileUnusable(trust: trust, why: why)
             }
         }
     }

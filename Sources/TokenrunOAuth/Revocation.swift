@@ -6,9 +6,10 @@ import TokenrunSupport
 public enum Revocation {
     /// Revokes `token` (a refresh token unless `hint` says otherwise).
     public static func revoke(
-        _ token: SecretString, hint: String = "refresh_token", url: String, client: ClientCredentials, transport: any HTTPTransport
+        _ token: SecretString, hint: String = "refresh_token", url: String, client: ClientCredentials, transport: any HTTPTransport,
+        limits: TransportLimits = TransportLimits()
     ) throws(TokenEndpointError) {
-        let response = try OAuthPost(url: url, transport: transport, limits: TransportLimits(), what: "revocation endpoint")
+        let response = try OAuthPost(url: url, transport: transport, limits: limits, what: "revocation endpoint")
             .send([("token", token.value), ("token_type_hint", hint)], client: client)
         if (200..<300).contains(response.status) { return }
         if response.status == 503 || response.status == 429 || response.status >= 500 {

@@ -36,6 +36,13 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
     case uncertain(reason: String)
     /// tokenrun-http, which makes the request, could not be started.
     case helperMissing(path: String)
+    /// The endpoint's certificate is not trusted (`problem`: unknown issuer, expired,
+    /// name mismatch…) by the CAs of `trust`; nothing was sent. Retrying cannot help.
+    case certificateRejected(host: String, problem: String, trust: String)
+    /// The CAs to trust (`trust` says where they were named) cannot be loaded.
+    case caFileUnusable(trust: String, why: String)
+    /// The proxy refused tokenrun for want of credentials (HTTP 407); nothing reached the endpoint.
+    case proxyAuthentication(proxy: String, why: String)
 
     /// The class name recorded in the audit trail.
     public var errorClass: String {
@@ -55,6 +62,9 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .unreadable: "unreadable"
         case .uncertain: "no_answer"
         case .helperMissing: "helper_missing"
+        case .certificateRejected: "certificate"
+        case .caFileUnusable: "ca_file"
+        case .proxyAuthentication: "proxy_auth"
         }
     }
 
@@ -97,6 +107,10 @@ public enum TokenEndpointError: Error, Sendable, Equatable {
         case .unreadable(let reason): return reason
         case .uncertain(let reason): return reason
         case .helperMissing(let path): return "cannot run the network helper \(path)"
+        case .certificateRejected(let host, let problem, let trust):
+            return "the certificate of \(host) is not trusted (\(problem)), checked against \(trust)"
+        case .caFileUnusable(let trust, let why): return "cannot load the CAs of \(trust): \(why)"
+        case .proxyAuthentication(let proxy, let why): return "the proxy \(proxy) refused the request: \(why)"
         }
     }
 }

@@ -7,12 +7,17 @@ import TokenrunSupport
 
 /// Settings for all profiles.
 public struct GlobalConfig: Sendable, Equatable {
-    public static let keys = ["on_reauth_required"]
+    public static let keys = ["on_reauth_required", "network"]
 
     /// The command run when a credential becomes invalid, for profiles that name none.
     public var onReauthRequired: String?
+    /// The `[network]` table: proxy and trusted CAs.
+    public var network: NetworkConfig
 
-    public init(onReauthRequired: String? = nil) { self.onReauthRequired = onReauthRequired }
+    public init(onReauthRequired: String? = nil, network: NetworkConfig = NetworkConfig()) {
+        self.onReauthRequired = onReauthRequired
+        self.network = network
+    }
 
     /// Reads `path`; a missing file is an empty configuration.
     public static func load(path: String) throws -> GlobalConfig {
@@ -43,6 +48,14 @@ public struct GlobalConfig: Sendable, Equatable {
                     ProfileDiagnostic(
                         file: file, line: entry.line, message: "unknown key \"\(entry.key)\"",
                         hint: Suggestion.hint(for: entry.key, in: keys, noun: "key")))
+            }
+            if entry.key == "network" {
+                guard case .table(let network) = entry.value else {
+                    throw TokenrunError.profileInvalid(
+                        ProfileDiagnostic(file: file, line: entry.line, message: "network must be a table: [network]"))
+                }
+                config.network = try NetworkConfig.parse(network, file: file)
+                continue
             }
             guard case .string(let command) = entry.value, !command.allSatisfy(\.isWhitespace) else {
                 throw TokenrunError.profileInvalid(

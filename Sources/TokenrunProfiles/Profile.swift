@@ -37,6 +37,9 @@ public struct OAuthSettings: Sendable, Equatable {
     public var clientID: String?
     public var clientSecret: SecretString?
     public var clientSecretEnv: String?
+    /// A PEM file of CA certificates to trust for this profile's endpoints, instead of
+    /// the system's (`~/` is the home directory).
+    public var caFile: String?
     public var scopes: [String]
     public var authMethod: ClientAuthMethod?
     public var authorizationParams: [String: String]

@@ -29,6 +29,7 @@ public struct ProfileLayer: Sendable, Equatable {
     public var clientID: Located<String>?
     public var clientSecret: Located<String>?
     public var clientSecretEnv: Located<String>?
+    public var caFile: Located<String>?
     public var scopes: Located<[String]>?
     public var authMethod: Located<String>?
     public var authorizationParams: [String: Located<String>] = [:]

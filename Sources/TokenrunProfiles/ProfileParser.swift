@@ -15,7 +15,7 @@ public enum ProfileParser {
     static let oauthKeys = [
         "token_endpoint", "authorization_endpoint", "device_authorization_endpoint", "revocation_endpoint",
         "client_id", "client_secret", "client_secret_env", "scopes", "auth_method", "authorization_params", "grant_type",
-        "redirect_port", "redirect_host",
+        "redirect_port", "redirect_host", "ca_file",
     ]
     static let refreshKeys = ["window", "on_refresh_signal", "serve"]
     static let fileKeys = ["path_env", "template", "name"]
@@ -198,6 +198,10 @@ public enum ProfileParser {
                         )
                     }
                     layer.clientSecretEnv = variable
+                case "ca_file":
+                    let file = try string(entry, path)
+                    if let problem = NetworkConfig.problem(withCAFile: file.value) { throw fail(entry.line, "\(path): \(problem)") }
+                    layer.caFile = file
                 case "scopes":
                     guard case .array(let items) = entry.value else {
                         throw fail(entry.line, "oauth.scopes must be an array of strings, found \(entry.value.typeName)")

@@ -20,7 +20,7 @@ public enum ProfileRendering {
             ("device_authorization_endpoint", o.deviceAuthorizationEndpoint),
             ("revocation_endpoint", o.revocationEndpoint), ("client_id", o.clientID),
             ("client_secret_env", o.clientSecretEnv), ("auth_method", o.authMethod?.rawValue),
-            ("grant_type", o.grantType?.rawValue), ("redirect_host", o.redirectHost),
+            ("grant_type", o.grantType?.rawValue), ("redirect_host", o.redirectHost), ("ca_file", o.caFile),
         ] {
             if let value { lines.append("\(key) = \(quote(value))") }
         }

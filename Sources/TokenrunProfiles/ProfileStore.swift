@@ -199,6 +199,7 @@ enum ProfileMerger {
             if let v = layer.clientID { profile.oauth.clientID = v.value }
             if let v = layer.clientSecret { profile.oauth.clientSecret = SecretString(v.value) }
             if let v = layer.clientSecretEnv { profile.oauth.clientSecretEnv = v.value }
+            if let v = layer.caFile { profile.oauth.caFile = v.value }
             if let v = layer.scopes { profile.oauth.scopes = v.value }
             if let v = layer.authMethod { profile.oauth.authMethod = ClientAuthMethod(rawValue: v.value) }
             for (key, value) in layer.authorizationParams { profile.oauth.authorizationParams[key] = value.value }

@@ -37,6 +37,8 @@ public struct Refresher: Sendable {
     /// Transient retries stop once this much time has gone.
     public var retryBudgetSeconds = 12.0
     public var environment: [String: String] = [:]
+    /// config.toml's `[network]` table, read only when a request is about to be made.
+    public var network: @Sendable () -> NetworkSettings = { NetworkSettings() }
     /// Called for every refresh that reached the network (for the audit trail),
     /// once the vault holds its outcome.
     public var onAttempt: @Sendable (RefreshAttempt) -> Void = { _ in }
@@ -233,6 +235,7 @@ public struct Refresher: Sendable {
         }
         let client: ClientCredentials
         let endpoint: TokenEndpoint
+        var configNotes: [String] = []
         do {
             client = try Self.clientCredentials(profile: profile, credential: current, environment: environment)
             guard let url = profile.oauth.tokenEndpoint else {
@@ -240,7 +243,9 @@ public struct Refresher: Sendable {
             }
             var made = TokenEndpoint(url: url, transport: transport())
             made.clock = clock
-            made.limits = TransportLimits(environment: environment)
+            let settings = network()
+            configNotes = settings.problem.map { [$0] } ?? []
+            made.limits = TransportLimits(environment: environment, network: settings.config, profile: profile)
             endpoint = made
         } catch let error as TokenrunError {
             return (current, .failure(error), [])
@@ -275,7 +280,7 @@ public struct Refresher: Sendable {
                 next.clockSkew = exchange.clockSkew
                 next.updatedAt = exchange.receivedAt
                 next.refreshedAt = exchange.receivedAt
-                var notes: [String] = []
+                var notes = configNotes
                 if let skew = exchange.clockSkew, abs(skew) > 60 {
                     notes.append(
                         "the local clock is \(abs(skew)) s \(skew > 0 ? "behind" : "ahead of") the token endpoint's; sync the clock (timedatectl set-ntp true)"
@@ -331,6 +336,19 @@ public struct Refresher: Sendable {
         switch lastError {
         case .helperMissing(let path):
             return (current, .failure(.networkHelperMissing(path: path)), [])
+        case .certificateRejected, .caFileUnusable, .proxyAuthentication:
+            // A configuration problem (trust, a proxy's password): no retry helps, but an access
+            // token still inside its lifetime is used meanwhile, as when the provider is down.
+            if let (_, outcome, warnings) = Self.stillValid(current, profile: profile, because: explanation, now: at) {
+                return (next, .success(outcome), warnings)
+            }
+            switch lastError {
+            case .certificateRejected(let host, let problem, let trust):
+                return (next, .failure(.certificateRejected(host: host, problem: problem, trust: trust)), [])
+            case .caFileUnusable(let trust, let why): return (next, .failure(.caFileUnusable(trust: trust, why: why)), [])
+            case .proxyAuthentication(let proxy, let why): return (next, .failure(.proxyAuthenticationFailed(proxy: proxy, why: why)), [])
+            default: return (next, .failure(.refreshRefused(profile: profile.name, reason: explanation)), [])
+            }
         case .invalidClient(let description):
             return (next, .failure(.clientRejected(profile: profile.name, clientID: client.clientID, detail: description)), [])
         case .invalidScope:

@@ -15,6 +15,8 @@ public struct TokenService: Sendable {
     public let keys: KeyEnvironment
     public let audit: AuditTrail
     public var transport: @Sendable () -> any HTTPTransport
+    /// config.toml's `[network]` table; read only when a request is made, never on the warm path.
+    public var network: @Sendable () -> NetworkSettings
 
     public init(profiles: ProfileStore, vault: SealedVault, keys: KeyEnvironment, audit: AuditTrail) {
         self.profiles = profiles
@@ -23,6 +25,8 @@ public struct TokenService: Sendable {
         self.audit = audit
         let variables = keys.variables
         transport = { HelperProcessTransport(helperPath: HelperProcessTransport.locate(environment: variables), environment: variables) }
+        let config = keys.paths.globalConfig
+        network = { NetworkSettings.load(path: config) }
     }
 
     /// The result for one launch: what to inject, and warnings for stderr.
@@ -54,6 +58,7 @@ public struct TokenService: Sendable {
         let auditKey = try unlocked.auditKey()
         var refresher = Refresher(vault: unlocked, transport: transport)
         refresher.environment = keys.variables
+        refresher.network = network
         let trail = audit
         refresher.onAttempt = { attempt in
             var record = AuditRecord(event: "refresh", profiles: [attempt.profile])

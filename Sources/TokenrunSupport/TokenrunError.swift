@@ -72,6 +72,12 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case clientRejected(profile: String, clientID: String, detail: String?)
     case refreshRefused(profile: String, reason: String)
     case networkHelperMissing(path: String)
+    /// A TLS certificate failed verification; `problem` is the reason, `trust` the CAs it was checked against.
+    case certificateRejected(host: String, problem: String, trust: String)
+    /// The CA file (or directory) named for trust cannot be loaded.
+    case caFileUnusable(trust: String, why: String)
+    /// The proxy wants credentials it was not given (HTTP 407); `proxy` is shown with them as `***`.
+    case proxyAuthenticationFailed(proxy: String, why: String)
     /// A login ended without a grant: refused, expired, timed out, or a bad redirect.
     case loginFailed(profile: String, reason: String, hint: String?)
     /// A login's answer lacked the refresh token the profile needs.
@@ -283,6 +289,22 @@ extension TokenrunError {
             return Parts(
                 "cannot start tokenrun's network helper (\(path)), so no token can be fetched",
                 ["install tokenrun-http in the same directory as tokenrun (make install does)"])
+        case .certificateRejected(let host, let problem, let trust):
+            return Parts(
+                "the certificate of \(host) is not trusted: \(problem) (checked against \(trust)); nothing was sent",
+                Self.certificateHints(host: host, problem: problem))
+        case .caFileUnusable(let trust, let why):
+            return Parts(
+                "cannot load the trusted CAs of \(trust): \(why); nothing was sent",
+                [
+                    "point it at a readable PEM file of CA certificates (ca_file = \"/path/to/ca.pem\" in the profile's [oauth], or SSL_CERT_FILE)"
+                ])
+        case .proxyAuthenticationFailed(let proxy, let why):
+            return Parts(
+                "the proxy \(proxy) refused the request: \(why); nothing reached the endpoint",
+                [
+                    "give the proxy's user name and password in its URL, percent-encoded: https_proxy=http://USER:PASSWORD@host:port (or [network] proxy in config.toml)"
+                ])
         case .loginFailed(let profile, let reason, let hint):
             return Parts("login for \(profile) failed: \(reason)", hint.map { [$0] } ?? [], .reconsentNeeded)
         case .noRefreshToken(let profile, let fix):
@@ -331,6 +353,25 @@ extension TokenrunError {
             return Parts(
                 "the value for \(variable) (profile \"\(profile)\") contains a NUL byte and cannot be put in an environment variable",
                 ["use a [[file]] for this value in profile \(profile), or fix the profile's username"])
+        }
+    }
+
+    /// What to do about a certificate, by its problem.
+    private static func certificateHints(host: String, problem: String) -> [String] {
+        let trustCA =
+            "if a private or company CA signs it, trust that CA: ca_file = \"/path/to/ca.pem\" in the profile's [oauth] table or in [network] of ~/.config/tokenrun/config.toml, or export SSL_CERT_FILE=/path/to/ca.pem"
+        switch problem {
+        case "expired", "not yet valid":
+            return [
+                "the certificate of \(host) is \(problem): check this machine's clock (timedatectl status); if it is right, the server's certificate must be renewed by its administrators"
+            ]
+        case "name mismatch":
+            return [
+                "the certificate is for another name: check the endpoint URL in the profile (tokenrun profiles show NAME), or whether a proxy intercepts TLS",
+                trustCA,
+            ]
+        default:
+            return [trustCA, "see what curl says: curl -v https://\(host)/"]
         }
     }
 

@@ -1,7 +1,8 @@
 // tokenrun-http: tokenrun's network helper. Reads one JSON request on stdin,
-// performs it (AsyncHTTPClient: TLS, no redirects, timeouts, size cap) and
-// writes one JSON answer on stdout. Started by tokenrun only to fetch tokens;
-// not meant to be run by hand. It never prints what it sends or receives.
+// performs it with libcurl (TLS, the proxy tokenrun chose, no redirects,
+// timeouts, a size cap) and writes one JSON answer on stdout. Started by
+// tokenrun only to fetch tokens; not meant to be run by hand. It never prints
+// what it sends or receives. Embedded Swift: a small program that starts fast.
 //
 // It dies with the tokenrun that started it. The helper has its own process
 // group (so a Ctrl-C does not cut a refresh in half; tokenrun holds such
@@ -9,75 +10,97 @@
 // (SIGKILL, OOM), a helper that went on would make the provider rotate the
 // refresh token with nobody left to store the new one. Hence the parent-death
 // signal, and the check after it for a parent that died before it was set.
-import FoundationEssentials
-import TokenrunHTTP
-import TokenrunOAuth
-import TokenrunSodium
-import TokenrunSupport
-import TokenrunVersion
-
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-func readStandardInput(limit: Int) -> [UInt8] {
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while result.count <= limit {
-        let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        result += chunk[0..<n]
-    }
-    return result
-}
+import TokenrunCurl
 
 /// Writes the answer and exits. Standard output is closed first, so tokenrun has
 /// its end of file without waiting for this process to be torn down.
-func answer(_ response: HTTPHelperResponse) -> Never {
-    var bytes = (try? Array(JSONEncoder().encode(response))) ?? Array(#"{"error":"failed","message":"encoding"}"#.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        offset += n
+func answer(_ result: Result<CurlResponse, CurlFailure>) -> Never {
+    var text: String
+    switch result {
+    case .success(let response):
+        let headers = response.headers.map { "[" + HelperJSON.quoted($0.0) + "," + HelperJSON.quoted($0.1) + "]" }
+        text =
+            "{\"status\":\(response.status),\"headers\":[" + headers.joined(separator: ",") + "],\"body\":\""
+            + HelperBase64.encode(response.body) + "\"}"
+    case .failure(let failure):
+        var reason: String? = nil
+        let (kind, message): (String, String)
+        switch failure {
+        case .connect(let why): (kind, message) = ("connect", why)
+        case .proxy(let why): (kind, message) = ("proxy", why)
+        case .proxyAuthentication(let why): (kind, message) = ("proxy_auth", why)
+        case .certificate(let problem):
+            (kind, message) = ("certificate", problem.words)
+            if case .other = problem {} else { reason = problem.words }
+        case .tls(let why): (kind, message) = ("tls", why)
+        case .caFile(let why): (kind, message) = ("ca_file", why)
+        case .timedOut(let why): (kind, message) = ("timeout", why)
+        case .tooLarge(let limit): (kind, message) = ("too_large", "\(limit)")
+        case .failed(let why): (kind, message) = ("failed", why)
+        }
+        text = "{\"error\":" + HelperJSON.quoted(kind) + ",\"message\":" + HelperJSON.quoted(message)
+        if let reason { text += ",\"reason\":" + HelperJSON.quoted(reason) }
+        text += "}"
     }
-    close(1)
-    _exit(0)  // no atexit work while the client's event-loop threads still run
+    var bytes = Array(text.utf8)
+    HelperProcess.write(bytes, to: 1)
+    HelperProcess.zero(&bytes)
+    HelperProcess.closeStandardOutput()
+    HelperProcess.exit(0)
 }
 
-// It holds a refresh token in memory: no core dumps, not dumpable; and it dies with tokenrun,
-// so a refresh nobody will store is never sent.
-ProcessHardening.apply()
-ProcessHardening.dieWithParent()
+/// The request tokenrun sent (HTTPHelperRequest), or nil when it is not one.
+func request(from json: HelperJSON) -> CurlRequest? {
+    guard let url = json["url"]?.string, let encoded = json["body"]?.string, let body = HelperBase64.decode(encoded) else { return nil }
+    var headers: [(String, String)] = []
+    for pair in json["headers"]?.array ?? [] {
+        guard let parts = pair.array, parts.count == 2, let name = parts[0].string, let value = parts[1].string else { return nil }
+        headers.append((name, value))
+    }
+    var request = CurlRequest(url: url, headers: headers, body: body)
+    if let seconds = json["connectTimeout"]?.number { request.connectTimeoutMilliseconds = Int(seconds * 1000) }
+    if let seconds = json["totalTimeout"]?.number { request.totalTimeoutMilliseconds = Int(seconds * 1000) }
+    if let bytes = json["maxResponseBytes"]?.number { request.maxResponseBytes = Int(bytes) }
+    request.proxy = json["proxy"]?.string ?? ""
+    request.caFile = json["caFile"]?.string
+    request.caDirectory = json["caDirectory"]?.string
+    return request
+}
 
-func say(_ message: String, to descriptor: Int32) {
-    _ = message.withCString { write(descriptor, $0, strlen($0)) }
+/// The whole run: hardening, the arguments, the request, the answer.
+func main() -> Never {
+    HelperProcess.harden()
+
+    let about = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
+    let arguments = HelperProcess.arguments
+    if arguments.count > 1 {
+        switch arguments[1] {
+        case "--version":
+            HelperProcess.write("tokenrun-http \(generatedVersion) (commit \(generatedCommit))\n", to: 1)
+            HelperProcess.exit(0)
+        case "--help", "-h":
+            HelperProcess.write(about + "See tokenrun-http(1) and tokenrun(1).\n", to: 1)
+            HelperProcess.exit(0)
+        default:
+            HelperProcess.write("tokenrun-http: unknown argument '\(arguments[1])'\n" + about, to: 2)
+            HelperProcess.exit(64)
+        }
+    }
+    if HelperProcess.standardInputIsTerminal {
+        HelperProcess.write(about, to: 2)
+        HelperProcess.exit(64)
+    }
+    var input = HelperProcess.readStandardInput(limit: 1 << 20)
+    let parsed = HelperJSON.parse(input)
+    HelperProcess.zero(&input)
+    guard let parsed, let outgoing = request(from: parsed) else {
+        answer(.failure(.failed("tokenrun-http could not read its request")))
+    }
+    if let parent = parsed["parent"]?.number, HelperProcess.parent != Int32(parent) {
+        HelperProcess.exit(1)  // tokenrun is gone: nobody would store what the provider answers
+    }
+    CurlPost.initialize()
+    answer(CurlPost.perform(outgoing))
 }
-let about = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
-switch CommandLine.arguments.dropFirst().first {
-case "--version":
-    say("tokenrun-http \(TokenrunVersion.description)\n", to: 1)
-    exit(0)
-case "--help", "-h":
-    say(about + "See tokenrun-http(1) and tokenrun(1).\n", to: 1)
-    exit(0)
-case nil: break
-case let other?:
-    say("tokenrun-http: unknown argument '\(other)'\n" + about, to: 2)
-    exit(64)
-}
-if isatty(0) == 1 {
-    say(about, to: 2)
-    exit(64)
-}
-var input = readStandardInput(limit: 1 << 20)
-guard let request = try? JSONDecoder().decode(HTTPHelperRequest.self, from: Data(input)) else {
-    answer(HTTPHelperResponse(.failure(.failed("tokenrun-http could not read its request"))))
-}
-Sodium.zero(&input)
-if let parent = request.parent, getppid() != parent {
-    exit(1)  // tokenrun is gone: nobody would store what the provider answers
-}
-NIOHTTPTransport().post(request.request, limits: request.limits) { answer(HTTPHelperResponse($0)) }
+
+main()

@@ -97,7 +97,8 @@ struct LoginCommand: ParsableCommand {
         if profile.kind == .apiKey { return try readAPIKey(profile, existing: existing, now: context.now) }
         let client = try Refresher.clientCredentials(
             profile: profile, credential: existing ?? Credential(profile: profile.name, updatedAt: 0), environment: context.environment)
-        let login = Login(profile: profile, client: client, transport: context.tokens.transport())
+        var login = Login(profile: profile, client: client, transport: context.tokens.transport())
+        login.limits = TransportLimits(environment: context.environment, network: context.networkConfig(), profile: profile)
         let grant: GrantType = device ? .deviceCode : profile.grantType
         let exchange: TokenExchange
         switch grant {

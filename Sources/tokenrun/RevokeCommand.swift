@@ -69,7 +69,8 @@ struct RevokeCommand: ParsableCommand {
         let hint = credential.refreshToken != nil ? "refresh_token" : "access_token"
         do {
             let client = try Refresher.clientCredentials(profile: profile, credential: credential, environment: context.environment)
-            try Revocation.revoke(token, hint: hint, url: url, client: client, transport: context.tokens.transport())
+            let limits = TransportLimits(environment: context.environment, network: context.networkConfig(), profile: profile)
+            try Revocation.revoke(token, hint: hint, url: url, client: client, transport: context.tokens.transport(), limits: limits)
             return ("revoked at \(url)", nil)
         } catch let error as TokenEndpointError {
             return ("revocation failed", .revocationFailed(profile: profile.name, reason: error.explanation, transient: error.isTransient))

@@ -81,7 +81,8 @@ struct DoctorEndToEndTests {
         let names = [
             "vault.present", "vault.readable", "vault.permissions", "key.source", "key.permissions", "profiles.valid",
             "profile.demo.quirks", "credential.demo.state", "credential.demo.issuer", "credential.demo.expiry",
-            "credential.demo.scopes", "credential.demo.refresh_token", "endpoint.demo.reachable", "endpoint.demo.clock", "files.leftovers",
+            "credential.demo.scopes", "credential.demo.refresh_token", "endpoint.demo.proxy", "endpoint.demo.reachable",
+            "endpoint.demo.clock", "files.leftovers",
         ]
         for name in names { #expect(Self.status(result, name) == "pass", "\(name) in \(result.stdout)") }
         #expect(!result.stdout.contains("fix:"))

@@ -15,8 +15,9 @@ struct GitCredentialTests {
         let server: RunningProcess
         let url: String
 
-        init() throws {
-            e = try EndToEnd()
+        /// With `tls`, the demo profile's token endpoint is the provider's https one.
+        init(tls: TestCA.Leaf? = nil) throws {
+            e = try EndToEnd(tls: tls)
             let root = e.box.root
             let made = e.box.run(
                 [
@@ -48,13 +49,13 @@ struct GitCredentialTests {
             _ = server.wait()
         }
 
-        /// `git clone` through the helper; returns git's result.
-        func clone(into name: String) -> CLIResult {
+        /// `git clone` through the helper (`environment` added to git's, and so to tokenrun's); returns git's result.
+        func clone(into name: String, environment: [String: String] = [:]) -> CLIResult {
             e.box.run(
                 [
                     "-c",
                     "git -c credential.helper= -c 'credential.helper=!\(CLISandbox.binary) git-credential -p demo' clone -q \(url)/repo.git \(e.box.root)/\(name) && cat \(e.box.root)/\(name)/README",
-                ], environment: ["GIT_TERMINAL_PROMPT": "0"], program: "/bin/sh")
+                ], environment: environment.merging(["GIT_TERMINAL_PROMPT": "0"]) { $1 }, program: "/bin/sh")
         }
 
         var stats: String { LoopbackHTTP.request("GET", url + "/test/stats")?.body ?? "" }

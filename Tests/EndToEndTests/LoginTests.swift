@@ -13,21 +13,26 @@ final class LoginSetup: @unchecked Sendable {
     var box: CLISandbox { e.box }
     var provider: TestProvider { e.provider }
 
-    /// `client` lines go into [oauth]; `top` lines before it.
-    init(client: String = "client_id = \"tokenrun-public\"", top: String = "", scopes: String = "[\"api.read\", \"offline_access\"]") throws
-    {
-        e = try EndToEnd()
+    /// `client` lines go into [oauth]; `top` lines before it. With `tls` the token, device and
+    /// revocation endpoints are the provider's https ones (the scripted browser speaks plain http,
+    /// so the authorization endpoint stays there).
+    init(
+        client: String = "client_id = \"tokenrun-public\"", top: String = "", scopes: String = "[\"api.read\", \"offline_access\"]",
+        tls: TestCA.Leaf? = nil
+    ) throws {
+        e = try EndToEnd(tls: tls)
         let url = e.provider.url
+        let api = e.provider.tlsURLs.first ?? url
         e.box.writeProfile(
             "demo",
             """
             description = "login demo"
             \(top)
             [oauth]
-            token_endpoint = "\(url)/oauth/token"
+            token_endpoint = "\(api)/oauth/token"
             authorization_endpoint = "\(url)/oauth/authorize"
-            device_authorization_endpoint = "\(url)/oauth/device"
-            revocation_endpoint = "\(url)/oauth/revoke"
+            device_authorization_endpoint = "\(api)/oauth/device"
+            revocation_endpoint = "\(api)/oauth/revoke"
             \(client)
             scopes = \(scopes)
             [env]
@@ -36,13 +41,13 @@ final class LoginSetup: @unchecked Sendable {
     }
 
     /// Starts `tokenrun login -p demo --no-browser [extra]`.
-    func startLogin(_ extra: [String] = []) -> RunningProcess {
-        box.start(["login", "-p", "demo", "--no-browser"] + extra)
+    func startLogin(_ extra: [String] = [], environment: [String: String] = [:]) -> RunningProcess {
+        box.start(["login", "-p", "demo", "--no-browser"] + extra, environment: environment)
     }
 
     /// A whole browser login; returns tokenrun's result and the page the browser showed.
-    func browserLogin(_ extra: [String] = []) throws -> (CLIResult, LoopbackHTTP.Response?) {
-        let process = startLogin(extra)
+    func browserLogin(_ extra: [String] = [], environment: [String: String] = [:]) throws -> (CLIResult, LoopbackHTTP.Response?) {
+        let process = startLogin(extra, environment: environment)
         let url = try #require(ScriptedBrowser.authorizationURL(from: process), "no URL: \(process.stderrSoFar)")
         let location = try #require(ScriptedBrowser.consent(url))
         let page = ScriptedBrowser.deliver(location)

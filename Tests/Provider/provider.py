@@ -8,11 +8,14 @@ test-only knobs (seeding, faults, clock skew, stats).
 
     python3 provider.py --port 0 [--host 127.0.0.1] [--access-token-lifetime N]
                         [--device-interval N] [--device-expires-in N]
-                        [--no-rotate] [--access-log]
+                        [--no-rotate] [--access-log] [--tls CERT KEY]...
 
-Prints exactly one line "READY http://127.0.0.1:<port>" to stdout once the
-socket is listening. Everything else (errors, optional access log) goes to
-stderr. Loopback only; http only (AUTHLIB_INSECURE_TRANSPORT is set for that).
+Prints one line "TLS https://127.0.0.1:<port>" per --tls listener, then one
+line "READY http://127.0.0.1:<port>" to stdout once every socket is listening.
+Everything else (errors, optional access log) goes to stderr. Loopback only.
+The plain-http listener is always there (AUTHLIB_INSECURE_TRANSPORT is set for
+it): the tests' control calls use it even when the token endpoint they point
+tokenrun at is one of the https listeners, which serve the same app and state.
 See README.md for the endpoint list.
 """
 
@@ -22,7 +25,7 @@ import os
 # listen on loopback, which is exactly the case RFC 8252 allows.
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
-import argparse, email.utils, hmac, ipaddress, json, signal, sys, threading, time, uuid  # noqa: E401,E402
+import argparse, email.utils, hmac, ipaddress, json, signal, ssl, sys, threading, time, uuid  # noqa: E401,E402
 from urllib.parse import urlsplit  # noqa: E402
 
 from authlib.common.security import generate_token  # noqa: E402
@@ -719,6 +722,19 @@ class QuietHandler(WSGIRequestHandler):
         self.close_connection = True     # don't wait for a keep-alive request
 
 
+def make_tls_server(host, cert, key):
+    """An https listener for the same app on a free port. The handshake is
+    left to the request's own thread (the first read does it): done in
+    accept(), as werkzeug does it, one client that never finishes it (a
+    bare TCP probe, a stalled proxy tunnel) would hold up every other
+    connection of this listener."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    tls = make_server(host, 0, app, threaded=True, request_handler=QuietHandler, ssl_context=context)
+    tls.socket.do_handshake_on_connect = False
+    return tls
+
+
 CLI_DEFAULTS = {}
 
 
@@ -732,6 +748,9 @@ def main(argv=None):
     p.add_argument("--device-expires-in", type=int, default=600)
     p.add_argument("--no-rotate", action="store_true", help="don't rotate refresh tokens")
     p.add_argument("--access-log", action="store_true", help="log requests to stderr")
+    p.add_argument("--tls", nargs=2, action="append", default=[], metavar=("CERT", "KEY"),
+                   help="also serve the app over https with this PEM certificate chain and key, "
+                        "on another free port (repeatable: one listener each)")
     a = p.parse_args(argv)
 
     host = "127.0.0.1" if a.host == "localhost" else a.host
@@ -750,6 +769,9 @@ def main(argv=None):
     S.config.update(CLI_DEFAULTS)
 
     server = make_server(host, a.port, app, threaded=True, request_handler=QuietHandler)
+    tls_servers = [make_tls_server(host, cert, key) for cert, key in a.tls]
+    for tls in tls_servers:
+        threading.Thread(target=tls.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
 
     def stop(signum, frame):
         raise KeyboardInterrupt
@@ -759,6 +781,8 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     shown = f"[{host}]" if ":" in host else host
+    for tls in tls_servers:
+        print(f"TLS https://{shown}:{tls.port}", flush=True)
     print(f"READY http://{shown}:{server.port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
@@ -766,6 +790,9 @@ def main(argv=None):
         pass
     finally:
         SHUTDOWN.set()                   # release hanging requests (daemon threads)
+        for tls in tls_servers:
+            tls.shutdown()
+            tls.server_close()
         server.server_close()
     return 0
 

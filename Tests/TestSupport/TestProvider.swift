@@ -8,6 +8,8 @@ import FoundationEssentials
 
 public final class TestProvider: @unchecked Sendable {
     public let url: String
+    /// One https URL per leaf given to `init(in:tls:)`, in that order: the same app and state as `url`.
+    public let tlsURLs: [String]
     private let process: RunningProcess
     private let sandbox: CLISandbox
     private var stopped = false
@@ -26,26 +28,33 @@ public final class TestProvider: @unchecked Sendable {
 
     public static var childScript: String { repository + "/Tests/Provider/child.py" }
 
-    /// Starts a provider; fails the process if it does not come up within 20 s.
-    public init(in sandbox: CLISandbox) throws {
+    /// Starts a provider, and an https listener for each of `tls` beside its plain-http one;
+    /// fails if it does not come up within 20 s.
+    public init(in sandbox: CLISandbox, tls: [TestCA.Leaf] = []) throws {
         self.sandbox = sandbox
         guard access(Self.python, X_OK) == 0 else { throw ProviderError.noPython(Self.python) }
+        let tlsArguments = tls.flatMap { ["--tls", $0.certFile, $0.keyFile] }
         process = sandbox.start(
-            [Self.repository + "/Tests/Provider/provider.py", "--port", "0"], program: Self.python)
+            [Self.repository + "/Tests/Provider/provider.py", "--port", "0"] + tlsArguments, program: Self.python)
         var found: String?
+        var lines: [Substring] = []
         for _ in 0..<400 {
-            if let line = process.stdoutSoFar.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }) {
+            lines = process.stdoutSoFar.split(separator: "\n")
+            if let line = lines.first(where: { $0.hasPrefix("READY ") }) {
                 found = String(line.dropFirst("READY ".count))
                 break
             }
             usleep(50_000)
         }
-        guard let found else {
+        // The TLS lines come before READY, so all of them are there now.
+        let tlsFound = lines.filter { $0.hasPrefix("TLS ") }.map { String($0.dropFirst("TLS ".count)) }
+        guard let found, tlsFound.count == tls.count else {
             process.signal(SIGKILL)
             let result = process.wait()
-            throw ProviderError.didNotStart(result.stderr)
+            throw ProviderError.didNotStart(result.stdout + result.stderr)
         }
         url = found
+        tlsURLs = tlsFound
     }
 
     public enum ProviderError: Error, CustomStringConvertible {
@@ -73,6 +82,9 @@ public final class TestProvider: @unchecked Sendable {
     deinit { stop() }
 
     public var tokenEndpoint: String { url + "/oauth/token" }
+
+    /// The token endpoint on the `index`th https listener.
+    public func tlsTokenEndpoint(_ index: Int = 0) -> String { tlsURLs[index] + "/oauth/token" }
 
     public struct Seed: Decodable, Sendable {
         public let access_token: String

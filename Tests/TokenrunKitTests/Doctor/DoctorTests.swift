@@ -91,7 +91,8 @@ struct DoctorTests {
                 "vault.present", "vault.readable", "vault.permissions", "key.source", "key.permissions", "profiles.valid",
                 "profile.acme.quirks", "credential.acme.state", "credential.acme.issuer", "credential.acme.expiry",
                 "credential.acme.scopes",
-                "credential.acme.refresh_token", "endpoint.acme.reachable", "endpoint.acme.clock", "files.leftovers",
+                "credential.acme.refresh_token", "endpoint.acme.proxy", "endpoint.acme.tls", "endpoint.acme.reachable",
+                "endpoint.acme.clock", "files.leftovers",
             ])
         for check in checks {
             #expect(check.status == .pass, "\(check.name): \(check.message)")

@@ -52,7 +52,7 @@ struct GlobalConfigTests {
         #expect(found.hint == "did you mean \"on_reauth_required\"?")
         #expect(found.description.hasPrefix("\(path):3: "))
         let far = try #require(try diagnostic("editor = \"vim\"\n"))
-        #expect(far.hint == "valid keys here: on_reauth_required")
+        #expect(far.hint == "valid keys here: on_reauth_required, network")
     }
 
     @Test("a table is not a known key either")
@@ -91,5 +91,43 @@ struct GlobalConfigTests {
     func directory() throws {
         try dir.write("config/tokenrun/config.toml/inner", "x")
         #expect(throws: TokenrunError.self) { try GlobalConfig.load(path: path) }
+    }
+}
+
+@Suite("global configuration: the [network] table")
+struct GlobalConfigNetworkTests {
+    let dir = TemporaryDirectory()
+
+    func load(_ text: String) throws -> GlobalConfig {
+        try dir.write("config/tokenrun/config.toml", text)
+        return try GlobalConfig.load(path: dir.file("config/tokenrun/config.toml"))
+    }
+
+    func message(_ text: String) -> String? {
+        do {
+            _ = try load(text)
+            return nil
+        } catch TokenrunError.profileInvalid(let diagnostic) {
+            return diagnostic.message
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("proxy and ca_file are read as written; no table is an empty one")
+    func read() throws {
+        let config = try load("[network]\nproxy = \"http://proxy.corp:3128\"\nca_file = \"~/corp-ca.pem\"\n")
+        #expect(config.network == NetworkConfig(proxy: "http://proxy.corp:3128", caFile: "~/corp-ca.pem"))
+        #expect(try load("on_reauth_required = \"true\"\n").network == NetworkConfig())
+        #expect(try load("[network]\nproxy = \"\"\n").network.proxy == "")
+    }
+
+    @Test("an unknown key, a relative ca_file, a strange proxy scheme or a non-string are errors that say so")
+    func errors() {
+        #expect(message("[network]\nproxi = \"x\"\n")?.contains("unknown key \"network.proxi\"") == true)
+        #expect(message("[network]\nca_file = \"ca.pem\"\n")?.contains("not an absolute path") == true)
+        #expect(message("[network]\nproxy = \"ftp://p:1\"\n")?.contains("not one of http, https") == true)
+        #expect(message("[network]\nproxy = 3128\n")?.contains("must be a string") == true)
+        #expect(message("network = \"x\"\n")?.contains("must be a table") == true)
     }
 }

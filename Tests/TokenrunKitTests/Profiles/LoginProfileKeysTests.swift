@@ -31,6 +31,26 @@ struct LoginProfileKeysTests {
         }
     }
 
+    // MARK: ca_file
+
+    @Test("oauth.ca_file is read as written, is inherited through extends, and is shown by profiles show")
+    func caFile() throws {
+        #expect(try load("[oauth]\nca_file = \"/etc/corp/ca.pem\"\n").oauth.caFile == "/etc/corp/ca.pem")
+        #expect(try load("[oauth]\nca_file = \"~/ca.pem\"\n").oauth.caFile == "~/ca.pem")
+        #expect(try load("description = \"x\"\n").oauth.caFile == nil)
+        try user("base", "[oauth]\nca_file = \"/etc/corp/ca.pem\"\n")
+        let child = try load("extends = \"base\"\n")
+        #expect(child.oauth.caFile == "/etc/corp/ca.pem")
+        #expect(ProfileRendering.toml(child).contains("ca_file = \"/etc/corp/ca.pem\""))
+    }
+
+    @Test("a relative oauth.ca_file names the line and asks for an absolute path")
+    func relativeCAFile() throws {
+        let relative = try #require(try diagnostic("description = \"x\"\n[oauth]\nca_file = \"ca.pem\"\n"))
+        #expect(relative.line == 3)
+        #expect(relative.message.contains("oauth.ca_file: \"ca.pem\" is not an absolute path"), "\(relative.message)")
+    }
+
     // MARK: kind
 
     @Test("kind is oauth unless the profile says api_key")

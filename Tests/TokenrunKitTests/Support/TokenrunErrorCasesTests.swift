@@ -33,6 +33,9 @@ struct TokenrunErrorCasesTests {
         .providerUnavailable(profile: "p", reason: "connection refused", attempts: 3),
         .clientRejected(profile: "p", clientID: "c", detail: "invalid_client"),
         .refreshRefused(profile: "p", reason: "HTTP 403"), .networkHelperMissing(path: "/bin/tokenrun-http"),
+        .certificateRejected(host: "login.example.com:443", problem: "unknown issuer", trust: "the system's trusted CAs"),
+        .caFileUnusable(trust: "SSL_CERT_FILE=/nosuch.pem", why: "error setting certificate file: /nosuch.pem"),
+        .proxyAuthenticationFailed(proxy: "http://***@proxy:3128 (HTTPS_PROXY)", why: "it asked for a user name and password (HTTP 407)"),
         .loginFailed(profile: "p", reason: "access_denied", hint: "h"), .noRefreshToken(profile: "p", fix: "f"),
         .revocationFailed(profile: "p", reason: "HTTP 503", transient: true),
         .issuerMismatch(

@@ -103,6 +103,16 @@ enum TokenrunErrorGolden {
         networkHelperMissing: exit 78 (configuration)
           error: cannot start tokenrun's network helper (/bin/tokenrun-http), so no token can be fetched
           hint: install tokenrun-http in the same directory as tokenrun (make install does)
+        certificateRejected: exit 78 (configuration)
+          error: the certificate of login.example.com:443 is not trusted: unknown issuer (checked against the system's trusted CAs); nothing was sent
+          hint: if a private or company CA signs it, trust that CA: ca_file = "/path/to/ca.pem" in the profile's [oauth] table or in [network] of ~/.config/tokenrun/config.toml, or export SSL_CERT_FILE=/path/to/ca.pem
+          hint: see what curl says: curl -v https://login.example.com:443/
+        caFileUnusable: exit 78 (configuration)
+          error: cannot load the trusted CAs of SSL_CERT_FILE=/nosuch.pem: error setting certificate file: /nosuch.pem; nothing was sent
+          hint: point it at a readable PEM file of CA certificates (ca_file = "/path/to/ca.pem" in the profile's [oauth], or SSL_CERT_FILE)
+        proxyAuthenticationFailed: exit 78 (configuration)
+          error: the proxy http://***@proxy:3128 (HTTPS_PROXY) refused the request: it asked for a user name and password (HTTP 407); nothing reached the endpoint
+          hint: give the proxy's user name and password in its URL, percent-encoded: https_proxy=http://USER:PASSWORD@host:port (or [network] proxy in config.toml)
         loginFailed: exit 77 (reconsentNeeded)
           error: login for p failed: access_denied
           hint: h
@@ -136,6 +146,13 @@ enum TokenrunErrorGolden {
         unsafeEnvironmentValue: exit 78 (configuration)
           error: the value for TOKEN (profile "p") contains a NUL byte and cannot be put in an environment variable
           hint: use a [[file]] for this value in profile p, or fix the profile's username
+        certificateRejected: exit 78 (configuration)
+          error: the certificate of login.example.com:443 is not trusted: expired (checked against SSL_CERT_FILE=/ca.pem); nothing was sent
+          hint: the certificate of login.example.com:443 is expired: check this machine's clock (timedatectl status); if it is right, the server's certificate must be renewed by its administrators
+        certificateRejected: exit 78 (configuration)
+          error: the certificate of login.example.com:443 is not trusted: name mismatch (checked against the system's trusted CAs); nothing was sent
+          hint: the certificate is for another name: check the endpoint URL in the profile (tokenrun profiles show NAME), or whether a proxy intercepts TLS
+          hint: if a private or company CA signs it, trust that CA: ca_file = "/path/to/ca.pem" in the profile's [oauth] table or in [network] of ~/.config/tokenrun/config.toml, or export SSL_CERT_FILE=/path/to/ca.pem
         profileInvalid: exit 78 (configuration)
           error: /f.toml: m
           hint: fix /f.toml, then check it: tokenrun profiles validate /f.toml

@@ -13,6 +13,8 @@ struct TokenrunErrorGoldenTests {
     /// a hint or an exit status.
     static let samples: [TokenrunError] =
         TokenrunErrorCasesTests.samples + [
+            .certificateRejected(host: "login.example.com:443", problem: "expired", trust: "SSL_CERT_FILE=/ca.pem"),
+            .certificateRejected(host: "login.example.com:443", problem: "name mismatch", trust: "the system's trusted CAs"),
             .profileInvalid(ProfileDiagnostic(file: "/f.toml", line: nil, message: "m")),
             .profileInvalid(ProfileDiagnostic(file: "/my profiles/a.toml", line: 4, message: "m")),
             .untrustedFile(

@@ -1,0 +1,72 @@
+// The few process calls tokenrun-http makes beside libcurl. Embedded Swift has
+// no Glibc overlay, so they come through the same C module as libcurl.
+import CCurl
+import _TokenrunCShims
+
+public enum HelperProcess {
+    /// Standard input up to `limit` bytes (and one chunk more, so too much shows).
+    public static func readStandardInput(limit: Int) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while result.count <= limit {
+            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n < 0 && tokenrun_errno() == EINTR { continue }
+            if n <= 0 { break }
+            result += chunk[0..<n]
+        }
+        return result
+    }
+
+    /// Writes all of `bytes` to a descriptor, retrying short writes.
+    public static func write(_ bytes: [UInt8], to descriptor: Int32) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { CCurl.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && tokenrun_errno() == EINTR { continue }
+            if n <= 0 { break }
+            offset += n
+        }
+    }
+
+    public static func write(_ text: String, to descriptor: Int32) { write(Array(text.utf8), to: descriptor) }
+
+    public static func closeStandardOutput() { _ = close(1) }
+
+    /// Ends the process at once: no exit handlers.
+    public static func exit(_ status: Int32) -> Never { _exit(status) }
+
+    /// The command line, from /proc/self/cmdline (Embedded Swift has no CommandLine).
+    public static var arguments: [String] {
+        let fd = tokenrun_open_read("/proc/self/cmdline")
+        guard fd >= 0 else { return [] }
+        defer { _ = close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && tokenrun_errno() == EINTR { continue }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public static var standardInputIsTerminal: Bool { isatty(0) == 1 }
+
+    public static var parent: Int32 { getppid() }
+
+    /// Overwrites `bytes` with zeros (a refresh token was in them).
+    public static func zero(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { if let base = $0.baseAddress { explicit_bzero(base, $0.count) } }
+    }
+
+    /// The helper holds a refresh token: no core dumps, not dumpable, and it dies with tokenrun.
+    public static func harden() {
+        var core = rlimit()
+        _ = getrlimit(Int32(RLIMIT_CORE.rawValue), &core)
+        var none = rlimit(rlim_cur: 0, rlim_max: core.rlim_max)
+        _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &none)
+        _ = tokenrun_set_dumpable(0)
+        _ = tokenrun_set_parent_death_signal(SIGKILL)
+    }
+}
