@@ -39,13 +39,17 @@ sed '1{/^#!/d}' "$stage/bash.tmp" > "$stage/share/bash-completion/completions/to
 rm "$stage/bash.tmp"
 "$stage/bin/tokenrun" completion zsh > "$stage/share/zsh/site-functions/_tokenrun"
 "$stage/bin/tokenrun" completion fish > "$stage/share/fish/vendor_completions.d/tokenrun.fish"
-notices=$(ls "$top"/.build/checkouts/*/NOTICE* 2>/dev/null || true)
-[ -n "$notices" ] || { echo "stage.sh: no NOTICE files under $top/.build/checkouts: build with swift build first" >&2; exit 1; }
+packages=$(ls -d "$top"/.build/checkouts/*/ 2>/dev/null || true)
+[ -n "$packages" ] || { echo "stage.sh: no Swift packages under $top/.build/checkouts: build with swift build first" >&2; exit 1; }
 {
     echo "tokenrun links the following Swift packages, under the Apache License 2.0."
-    echo "Their NOTICE files follow, as the licence asks. tokenrun's own licence is LICENSE."
-    for notice in $notices; do
-        package=$(basename "$(dirname "$notice")")
+    echo "Each one's NOTICE file follows, as the licence asks, or its licence where it has none."
+    echo "tokenrun's own licence is LICENSE."
+    for directory in $packages; do
+        notice=$(ls "$directory"NOTICE* 2>/dev/null | head -1)
+        [ -n "$notice" ] || notice=$(ls "$directory"LICENSE* 2>/dev/null | head -1)
+        [ -n "$notice" ] || { echo "stage.sh: $directory has neither a NOTICE nor a LICENSE file" >&2; exit 1; }
+        package=$(basename "$directory")
         printf '
 ==== %s ====
 
