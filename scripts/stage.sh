@@ -39,8 +39,12 @@ sed '1{/^#!/d}' "$stage/bash.tmp" > "$stage/share/bash-completion/completions/to
 rm "$stage/bash.tmp"
 "$stage/bin/tokenrun" completion zsh > "$stage/share/zsh/site-functions/_tokenrun"
 "$stage/bin/tokenrun" completion fish > "$stage/share/fish/vendor_completions.d/tokenrun.fish"
-packages=$(ls -d "$top"/.build/checkouts/*/ 2>/dev/null || true)
-[ -n "$packages" ] || { echo "stage.sh: no Swift packages under $top/.build/checkouts: build with swift build first" >&2; exit 1; }
+# The packages the build resolved (Package.resolved), not every checkout an older build left behind.
+packages=
+for identity in $(sed -n 's/^ *"identity" *: *"\([^"]*\)".*/\1/p' "$top/Package.resolved" 2>/dev/null); do
+    [ -d "$top/.build/checkouts/$identity" ] && packages="$packages $top/.build/checkouts/$identity/"
+done
+[ -n "$packages" ] || { echo "stage.sh: no resolved Swift packages under $top/.build/checkouts: build with swift build first" >&2; exit 1; }
 {
     echo "tokenrun links the following Swift packages, under the Apache License 2.0."
     echo "Each one's NOTICE file follows, as the licence asks, or its licence where it has none."
