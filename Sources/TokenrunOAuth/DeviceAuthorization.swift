@@ -43,6 +43,7 @@ public struct DeviceAuthorization: Sendable {
         }
         func seconds(_ key: String) -> Int64? {
             switch object[key] {
+            case .integer(let value)?: return (0..<1_000_000_000).contains(value) ? value : nil
             case .number(let value)?: return value.isFinite && value >= 0 && value < 1e9 ? Int64(value) : nil
             case .string(let value)?: return Int64(value)
             default: return nil

@@ -20,8 +20,11 @@ import Synchronization
     import Glibc
 #endif
 
-/// The request tokenrun sends to tokenrun-http.
-public struct HTTPHelperRequest: Encodable, Sendable {
+/// The request tokenrun sends to tokenrun-http. Written and read as JSON by hand, as
+/// the warm path's files are (JSONReader): JSONEncoder and JSONDecoder build generic
+/// metadata and scan the binary's protocol conformances on first use, which measured
+/// as a millisecond of every refreshing launch.
+public struct HTTPHelperRequest: Sendable {
     public var url: String
     public var headers: [[String]]
     public var body: String  // base64
@@ -49,10 +52,26 @@ public struct HTTPHelperRequest: Encodable, Sendable {
         caFile = route.caFile
         caDirectory = route.caDirectory
     }
+
+    /// The request as one JSON object.
+    public var json: [UInt8] {
+        func number(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)" }
+        var fields = [
+            "\"url\":" + Quoting.json(url),
+            "\"headers\":[" + headers.map { "[" + $0.map(Quoting.json).joined(separator: ",") + "]" }.joined(separator: ",") + "]",
+            "\"body\":" + Quoting.json(body),
+            "\"connectTimeout\":" + number(connectTimeout), "\"totalTimeout\":" + number(totalTimeout),
+            "\"maxResponseBytes\":" + String(maxResponseBytes), "\"proxy\":" + Quoting.json(proxy),
+        ]
+        if let parent { fields.append("\"parent\":" + String(parent)) }
+        if let caFile { fields.append("\"caFile\":" + Quoting.json(caFile)) }
+        if let caDirectory { fields.append("\"caDirectory\":" + Quoting.json(caDirectory)) }
+        return Array(("{" + fields.joined(separator: ",") + "}").utf8)
+    }
 }
 
 /// What tokenrun-http answers: a response, or why there is none.
-public struct HTTPHelperResponse: Decodable, Sendable {
+public struct HTTPHelperResponse: Sendable {
     public var status: Int?
     public var headers: [[String]]?
     public var body: String?  // base64
@@ -61,6 +80,30 @@ public struct HTTPHelperResponse: Decodable, Sendable {
     public var message: String?
     /// For a certificate: unknown issuer, expired, not yet valid, name mismatch.
     public var reason: String?
+
+    /// Reads the helper's answer; nil when it is not one.
+    public init?(json bytes: [UInt8]) {
+        guard let value = try? JSONReader.parse(bytes), let object = try? JSONObjectReader(value) else { return nil }
+        do {
+            status = try object.optionalInt64("status").map { Int($0) }
+            if case .array(let pairs)? = object.members["headers"] {
+                headers = try pairs.map { pair throws(JSONReadError) -> [String] in
+                    guard case .array(let parts) = pair else { throw JSONReadError(offset: 0, reason: "wrong type at headers") }
+                    return try parts.map { part throws(JSONReadError) -> String in
+                        guard let text = part.stringValue else { throw JSONReadError(offset: 0, reason: "wrong type at headers") }
+                        return text
+                    }
+                }
+            }
+            body = try object.optionalString("body")
+            error = try object.optionalString("error")
+            message = try object.optionalString("message")
+            reason = try object.optionalString("reason")
+        } catch {
+            return nil
+        }
+        if status == nil && error == nil { return nil }
+    }
 
     /// The answer for a request to `url` sent along `route`; the helper's words are
     /// scrubbed of the proxy's credentials before they can reach a message.
@@ -127,13 +170,10 @@ public struct HelperProcessTransport: HTTPTransport {
     public func post(_ request: HTTPRequest, limits: TransportLimits) throws(TransportError) -> HTTPResponse {
         let route = NetworkRoute.resolve(
             url: request.url, network: limits.network, profileCAFile: limits.caFile, environment: environment)
-        let encoder = JSONEncoder()
-        guard var input = try? Array(encoder.encode(HTTPHelperRequest(request, limits: limits, route: route))) else {
-            throw .failed("cannot encode the request")
-        }
+        var input = HTTPHelperRequest(request, limits: limits, route: route).json
         defer { Sodium.zero(&input) }
         let output = try exchange(input, deadline: limits.totalTimeout + limits.connectTimeout + 5)
-        guard let answer = try? JSONDecoder().decode(HTTPHelperResponse.self, from: Data(output)) else {
+        guard let answer = HTTPHelperResponse(json: output) else {
             throw .failed("\(helperPath) gave no readable answer")
         }
         return try answer.result(url: request.url, route: route).get()

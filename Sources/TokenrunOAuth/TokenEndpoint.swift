@@ -227,6 +227,7 @@ public struct TokenEndpoint: Sendable {
         }
         var expiresIn: Int64?
         switch object["expires_in"] {
+        case .integer(let value)?: expiresIn = value
         case .number(let value)?:
             expiresIn = value.isFinite ? Int64(exactly: value.rounded(.down)) : nil
             if expiresIn == nil { throw .unreadable(reason: "the token response's expires_in is not a whole number") }

@@ -21,10 +21,16 @@ public struct JSONReadError: Error, Sendable, Equatable {
 public enum JSONReader {
     static let maxDepth = 64
 
-    /// Parses one JSON document (optionally surrounded by whitespace).
+    /// Parses one JSON document (optionally surrounded by whitespace); a repeated member name is refused.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONReadError) -> JSONValue {
         let array = Array(bytes)
         return try array.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> JSONValue in try parse(buffer) }
+    }
+
+    /// Parses another server's answer as JSONDecoder reads it: a repeated member name counts
+    /// once, the first time, so that a rotated refresh token is not lost to sloppy JSON.
+    public static func parseAnswer(_ bytes: [UInt8]) throws(JSONReadError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> JSONValue in try parse(buffer, firstOfRepeatedKeys: true) }
     }
 
     /// Parses in place, without copying the bytes (a decrypted credential stays in its secure buffer).
@@ -32,8 +38,9 @@ public enum JSONReader {
         try parse(raw.bindMemory(to: UInt8.self))
     }
 
-    static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONReadError) -> JSONValue {
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, firstOfRepeatedKeys: Bool = false) throws(JSONReadError) -> JSONValue {
         var reader = Cursor(bytes: buffer)
+        reader.firstOfRepeatedKeys = firstOfRepeatedKeys
         reader.skipSpace()
         let value = try reader.value(depth: 0)
         reader.skipSpace()
@@ -44,6 +51,7 @@ public enum JSONReader {
     struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
+        var firstOfRepeatedKeys = false
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -95,7 +103,11 @@ public enum JSONReader {
                 position += 1
                 skipSpace()
                 let member = try value(depth: depth + 1)
-                guard members.updateValue(member, forKey: key) == nil else { throw error("duplicate member name") }
+                if members[key] == nil {
+                    members[key] = member
+                } else if !firstOfRepeatedKeys {
+                    throw error("duplicate member name")
+                }
                 skipSpace()
                 switch current {
                 case UInt8(ascii: ","): position += 1

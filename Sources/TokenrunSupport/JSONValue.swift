@@ -28,9 +28,12 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
 
-    /// Parses a JSON document; nil when it is not valid JSON.
+    /// Parses a JSON document from a server; nil when it is not valid JSON (or nests deeper
+    /// than JSONReader allows). A repeated key counts once, the first time, as JSONDecoder
+    /// has it. The byte-loop reader, not JSONDecoder, whose first use costs a refreshing
+    /// launch about a millisecond.
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try? JSONReader.parseAnswer(bytes)
     }
 
     /// "string", "number", … for messages.

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Testing
 @testable import TokenrunOAuth
 @testable import TokenrunProfiles
+import TokenrunSupport
 
 @Suite("network route: the proxy as curl chooses it, and the CAs trusted")
 struct NetworkRouteTests {
@@ -123,23 +124,19 @@ struct NetworkRouteTests {
     func requestFields() throws {
         let request = HTTPRequest(url: https, headers: [], body: [])
         let through = route(https, ["HTTPS_PROXY": "http://p:1", "SSL_CERT_FILE": "/ca.pem"])
-        struct Sent: Decodable {
-            var proxy: String
-            var caFile: String?
-            var caDirectory: String?
-        }
-        let encoded = try JSONEncoder().encode(HTTPHelperRequest(request, limits: TransportLimits(), route: through))
-        let sent = try JSONDecoder().decode(Sent.self, from: encoded)
-        #expect(sent.proxy == "http://p:1")
-        #expect(sent.caFile == "/ca.pem")
-        let direct = try JSONEncoder().encode(HTTPHelperRequest(request, limits: TransportLimits(), route: route(https, [:])))
-        let directSent = try JSONDecoder().decode(Sent.self, from: direct)
-        #expect(directSent.proxy == "")
-        #expect(directSent.caFile == nil && directSent.caDirectory == nil)
+        let sent = try JSONObjectReader(try JSONReader.parse(HTTPHelperRequest(request, limits: TransportLimits(), route: through).json))
+        #expect(try sent.string("proxy") == "http://p:1")
+        #expect(try sent.optionalString("caFile") == "/ca.pem")
+        #expect(try sent.optionalInt64("connectTimeout") == 10)
+        #expect(try sent.string("url") == https)
+        let direct = try JSONObjectReader(
+            try JSONReader.parse(HTTPHelperRequest(request, limits: TransportLimits(), route: route(https, [:])).json))
+        #expect(try direct.string("proxy") == "")
+        #expect(try direct.optionalString("caFile") == nil && direct.optionalString("caDirectory") == nil)
     }
 
     func answer(_ json: String, proxy: String? = nil) throws -> TransportError? {
-        let response = try JSONDecoder().decode(HTTPHelperResponse.self, from: Data(json.utf8))
+        let response = try #require(HTTPHelperResponse(json: Array(json.utf8)))
         let chosen = route(https, proxy.map { ["HTTPS_PROXY": $0] } ?? [:])
         if case .failure(let error) = response.result(url: "https://user@login.example.com:8443/t", route: chosen) { return error }
         return nil
@@ -165,5 +162,38 @@ struct NetworkRouteTests {
         #expect(try answer(#"{"error":"too_large","message":"1024"}"#) == .responseTooLarge(limit: 1024))
         #expect(try answer(#"{"error":"something new","message":"x"}"#) == .failed("x"))
         #expect(try answer(#"{"status":200,"headers":[],"body":""}"#) == nil)
+    }
+}
+
+@Suite("the helper protocol, written and read by hand")
+struct HelperProtocolTests {
+    @Test("a request with headers, a body and odd characters reads back field for field")
+    func requestRoundTrip() throws {
+        var limits = TransportLimits()
+        limits.totalTimeout = 2.5
+        let request = HTTPRequest(
+            url: "https://a.example/t?x=\"1\"", headers: [("Authorization", "Basic \\ \u{1}"), ("Accept", "application/json")],
+            body: Array("grant_type=refresh_token&refresh_token=r\u{0}t".utf8))
+        let route = NetworkRoute.resolve(url: request.url, network: NetworkConfig(), profileCAFile: "/ca dir/ca.pem", environment: [:])
+        let sent = try JSONObjectReader(try JSONReader.parse(HTTPHelperRequest(request, limits: limits, route: route).json))
+        #expect(try sent.string("url") == request.url)
+        let headers = try sent.array("headers").map { pair in
+            guard case .array(let parts) = pair else { return [String]() }
+            return parts.compactMap(\.stringValue)
+        }
+        #expect(headers == [["Authorization", "Basic \\ \u{1}"], ["Accept", "application/json"]])
+        #expect(Data(base64Encoded: try sent.string("body")).map(Array.init) == request.body)
+        #expect(sent.members["totalTimeout"] == .number(2.5))
+        #expect(try sent.optionalString("caFile") == "/ca dir/ca.pem")
+        #expect(try sent.optionalInt64("parent") != nil)
+    }
+
+    @Test("an answer that is not the helper's (not JSON, a repeated key, neither status nor error) reads as none")
+    func notAnAnswer() {
+        #expect(HTTPHelperResponse(json: Array("not json".utf8)) == nil)
+        #expect(HTTPHelperResponse(json: Array(#"{"status":200,"status":201}"#.utf8)) == nil)
+        #expect(HTTPHelperResponse(json: Array(#"{"message":"x"}"#.utf8)) == nil)
+        #expect(HTTPHelperResponse(json: Array(#"{"status":"200"}"#.utf8)) == nil)
+        #expect(HTTPHelperResponse(json: Array(#"{"status":200,"headers":[["A","b"]],"body":"eA=="}"#.utf8))?.headers == [["A", "b"]])
     }
 }
