@@ -43,12 +43,7 @@ public struct GlobalConfig: Sendable, Equatable {
         }
         var config = GlobalConfig()
         for entry in table.entries {
-            guard keys.contains(entry.key) else {
-                throw TokenrunError.profileInvalid(
-                    ProfileDiagnostic(
-                        file: file, line: entry.line, message: "unknown key \"\(entry.key)\"",
-                        hint: Suggestion.hint(for: entry.key, in: keys, noun: "key")))
-            }
+            try checkKey(entry, among: keys, prefix: "", file: file)
             if entry.key == "network" {
                 guard case .table(let network) = entry.value else {
                     throw TokenrunError.profileInvalid(
@@ -65,5 +60,14 @@ public struct GlobalConfig: Sendable, Equatable {
             config.onReauthRequired = command
         }
         return config
+    }
+
+    /// An unknown key is an error naming its line and the nearest known key.
+    static func checkKey(_ entry: TOMLTable.Entry, among keys: [String], prefix: String, file: String) throws {
+        guard !keys.contains(entry.key) else { return }
+        throw TokenrunError.profileInvalid(
+            ProfileDiagnostic(
+                file: file, line: entry.line, message: "unknown key \"\(prefix)\(entry.key)\"",
+                hint: Suggestion.hint(for: entry.key, in: keys, noun: "key")))
     }
 }

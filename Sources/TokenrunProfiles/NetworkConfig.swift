@@ -39,16 +39,11 @@ public struct NetworkConfig: Sendable, Equatable {
         return nil
     }
 
-    /// Reads the `[network]` table (its line is `line`) of `file`.
+    /// Reads the `[network]` table of `file`.
     static func parse(_ table: TOMLTable, file: String) throws -> NetworkConfig {
         var config = NetworkConfig()
         for entry in table.entries {
-            guard keys.contains(entry.key) else {
-                throw TokenrunError.profileInvalid(
-                    ProfileDiagnostic(
-                        file: file, line: entry.line, message: "unknown key \"network.\(entry.key)\"",
-                        hint: Suggestion.hint(for: entry.key, in: keys, noun: "key")))
-            }
+            try GlobalConfig.checkKey(entry, among: keys, prefix: "network.", file: file)
             guard case .string(let value) = entry.value else {
                 throw TokenrunError.profileInvalid(
                     ProfileDiagnostic(file: file, line: entry.line, message: "network.\(entry.key) must be a string"))
