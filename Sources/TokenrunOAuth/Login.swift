@@ -236,7 +236,8 @@ public struct Login: Sendable {
         case .invalidClient(let description):
             return .clientRejected(profile: name, clientID: client.clientID, detail: description)
         case .transient(let reason, _), .uncertain(let reason), .unreadable(let reason):
-            return .providerUnavailable(profile: name, reason: reason, attempts: 1)
+            // A login, not a refresh: there is no access token to have expired.
+            return .loginUnavailable(profile: name, reason: reason)
         case .helperMissing(let path):
             return .networkHelperMissing(path: path)
         case .certificateRejected(let host, let problem, let trust):

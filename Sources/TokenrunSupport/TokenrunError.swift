@@ -80,6 +80,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case proxyAuthenticationFailed(proxy: String, why: String)
     /// A login ended without a grant: refused, expired, timed out, or a bad redirect.
     case loginFailed(profile: String, reason: String, hint: String?)
+    /// A login could not reach its provider, or got no usable answer: worth trying again later.
+    case loginUnavailable(profile: String, reason: String)
     /// A login's answer lacked the refresh token the profile needs.
     case noRefreshToken(profile: String, fix: String)
     /// The remote revocation failed; the local record was deleted anyway.
@@ -307,6 +309,10 @@ extension TokenrunError {
                 ])
         case .loginFailed(let profile, let reason, let hint):
             return Parts("login for \(profile) failed: \(reason)", hint.map { [$0] } ?? [], .reconsentNeeded)
+        case .loginUnavailable(let profile, let reason):
+            return Parts(
+                "cannot log in to \(profile) now: \(reason); nothing was stored",
+                ["this is temporary: run tokenrun login -p \(profile) again later (exit status 75)"], .temporaryFailure)
         case .noRefreshToken(let profile, let fix):
             return Parts(
                 "the login for \(profile) returned no refresh token, so the credential could not be kept fresh; nothing was stored",

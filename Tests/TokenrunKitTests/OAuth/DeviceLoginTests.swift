@@ -178,12 +178,14 @@ struct DeviceLoginTests {
         let page = HTTPResponse(status: 200, headers: [("Content-Type", "text/html")], body: Array("<html>Sign in to Wi-Fi</html>".utf8))
         let run = run([.respond(page)])
         let error = try #require(run.error)
-        guard case .providerUnavailable(_, let reason, _) = error else {
-            Issue.record("expected providerUnavailable, got \(error)")
+        guard case .loginUnavailable(_, let reason) = error else {
+            Issue.record("expected loginUnavailable, got \(error)")
             return
         }
         #expect(reason.contains("HTML"))
         #expect(error.exitCode == 75)
+        // About a login: nothing in it speaks of a refresh or an expired access token.
+        #expect(!error.summary.contains("refresh") && !error.summary.contains("expired"), "\(error.summary)")
     }
 
     struct MissingRefreshCase: Sendable, CustomTestStringConvertible {

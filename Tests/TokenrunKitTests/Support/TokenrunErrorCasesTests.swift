@@ -36,7 +36,9 @@ struct TokenrunErrorCasesTests {
         .certificateRejected(host: "login.example.com:443", problem: "unknown issuer", trust: "the system's trusted CAs"),
         .caFileUnusable(trust: "SSL_CERT_FILE=/nosuch.pem", why: "error setting certificate file: /nosuch.pem"),
         .proxyAuthenticationFailed(proxy: "http://***@proxy:3128 (HTTPS_PROXY)", why: "it asked for a user name and password (HTTP 407)"),
-        .loginFailed(profile: "p", reason: "access_denied", hint: "h"), .noRefreshToken(profile: "p", fix: "f"),
+        .loginFailed(profile: "p", reason: "access_denied", hint: "h"),
+        .loginUnavailable(profile: "p", reason: "cannot reach the token endpoint https://a/token: connection refused"),
+        .noRefreshToken(profile: "p", fix: "f"),
         .revocationFailed(profile: "p", reason: "HTTP 503", transient: true),
         .issuerMismatch(
             profile: "p", boundEndpoint: "https://a/token", boundClientID: "c", endpoint: "https://b/token", clientID: "c"),

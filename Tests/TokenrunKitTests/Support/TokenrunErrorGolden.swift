@@ -116,6 +116,9 @@ enum TokenrunErrorGolden {
         loginFailed: exit 77 (reconsentNeeded)
           error: login for p failed: access_denied
           hint: h
+        loginUnavailable: exit 75 (temporaryFailure)
+          error: cannot log in to p now: cannot reach the token endpoint https://a/token: connection refused; nothing was stored
+          hint: this is temporary: run tokenrun login -p p again later (exit status 75)
         noRefreshToken: exit 78 (configuration)
           error: the login for p returned no refresh token, so the credential could not be kept fresh; nothing was stored
           hint: f
