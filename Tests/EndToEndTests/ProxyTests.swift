@@ -233,6 +233,20 @@ struct ProxyTests {
         #expect(proxy.connects(toPort: port(of: e)) == 1, "\(proxy.log)")
     }
 
+    @Test("a proxy password in a config.toml others can read: used, with a warning that says chmod 600 and not the password")
+    func readableConfigPassword() throws {
+        let e = try makeDemo()
+        let proxy = try TestProxy(basicAuth: (user: "proxyuser", password: "proxy-pw-7"))
+        e.box.write("config/tokenrun/config.toml", "[network]\nproxy = \"\(proxy.url(user: "proxyuser", password: "proxy-pw-7"))\"\n")
+        #expect(chmod(e.box.root + "/config/tokenrun/config.toml", 0o644) == 0)
+        let result = launch(e, environment: ["SSL_CERT_FILE": ca.caFile])
+        #expect(result.status == 0, "\(result.all)")
+        #expect(result.stderr.contains("other users can read it"), "\(result.stderr)")
+        #expect(result.stderr.contains("chmod 600"), "\(result.stderr)")
+        #expect(!result.all.contains("proxy-pw-7"))
+        #expect(proxy.connects(toPort: port(of: e)) == 1, "\(proxy.log)")
+    }
+
     @Test("[network] ca_file in config.toml makes the https endpoint trusted with no variable set")
     func configCAFile() throws {
         let e = try makeDemo()
