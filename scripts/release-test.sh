@@ -253,6 +253,8 @@ done | awk '{ s += $1 } END { print s }')
 # dpkg -L lists shared directories such as / and /usr too; the package's own count leaves them out.
 [ "$size" -le "$counted" ] && [ "$size" -ge $((counted - 20)) ] || fail "Installed-Size is $size KiB; the installed files take $counted"
 echo "   Installed-Size: $size KiB"
+# Issue 13's bound: the whole package, both programs, docs and completions, at most 25 MB installed.
+[ "$size" -le 25000 ] || fail "the package installs $size KiB, over 25 MB"
 expect_version /usr/bin "the package"
 smoke /usr/bin
 run $SUDO dpkg -r tokenrun > "$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log" >&2; fail "dpkg -r failed"; }
