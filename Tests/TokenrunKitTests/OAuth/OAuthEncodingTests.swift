@@ -59,11 +59,13 @@ struct OAuthEncodingTests {
 
     @Test("JSON values keep their types; numbers are not read as booleans")
     func jsonValue() throws {
-        let value = try #require(JSONValue.parse(Array(#"{"n":1,"z":0,"b":true,"s":"1","a":[null],"o":{}}"#.utf8)))
+        let value = try #require(JSONValue.parse(Array(#"{"n":1,"z":0,"f":1.5,"b":true,"s":"1","a":[null],"o":{}}"#.utf8)))
+        // Whole numbers stay exact integers (JSONReader); others are doubles.
         #expect(
             value
                 == .object([
-                    "n": .number(1), "z": .number(0), "b": .bool(true), "s": .string("1"), "a": .array([.null]), "o": .object([:]),
+                    "n": .integer(1), "z": .integer(0), "f": .number(1.5), "b": .bool(true), "s": .string("1"), "a": .array([.null]),
+                    "o": .object([:]),
                 ]))
         #expect(JSONValue.parse(Array("{".utf8)) == nil)
         #expect(JSONValue.parse([]) == nil)
