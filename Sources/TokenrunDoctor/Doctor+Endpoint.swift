@@ -4,6 +4,7 @@
 // them share the probe). The probe carries no secret.
 import TokenrunOAuth
 import TokenrunProfiles
+import TokenrunRefresh
 import TokenrunSupport
 
 extension Doctor {
@@ -13,8 +14,8 @@ extension Doctor {
 
     func endpointChecks(_ profile: Profile, cache: inout [String: EndpointProbe.Outcome]) -> [DoctorCheck] {
         guard profile.kind == .oauth, let url = profile.oauth.tokenEndpoint else { return [] }
-        // A broken config.toml is config.valid's failure; the probe then goes as if it were empty.
-        let network = (try? GlobalConfig.load(path: paths.globalConfig).network) ?? NetworkConfig()
+        // As a refresh would: a config.toml that cannot be used is config.valid's failure, and not obeyed.
+        let network = NetworkSettings.load(path: paths.globalConfig).config
         let route = NetworkRoute.resolve(url: url, network: network, profileCAFile: profile.oauth.caFile, environment: environment)
         let key = url + "\u{0}" + (profile.oauth.caFile ?? "")
         let outcome: EndpointProbe.Outcome
@@ -49,8 +50,7 @@ extension Doctor {
                 ))
         case .answered(let status, let body, let skew):
             if https {
-                let host = Endpoint.host(ofURL: url) ?? url
-                checks.append(.pass(tls, "the certificate of \(host) is trusted by \(route.trustSource)"))
+                checks.append(.pass(tls, "the certificate of \(Endpoint.authority(ofURL: url)) is trusted by \(route.trustSource)"))
             }
             checks += [
                 reachableCheck(reachable, url: url, status: status, body: body, profile: profile),

@@ -11,6 +11,7 @@
 // milliseconds): the answer may hold a rotated refresh token that is not in
 // the vault yet. Answered helpers are reaped after the vault write, by
 // `reapAnswered()`, or before the next helper starts.
+import TokenrunProfiles
 import TokenrunSodium
 import TokenrunSupport
 import FoundationEssentials
@@ -114,12 +115,11 @@ public struct HTTPHelperResponse: Sendable {
             return .success(HTTPResponse(status: status, headers: pairs, body: bytes))
         }
         let why = route.scrubbed(message ?? "no detail")
-        let host = HTTPHelperResponse.authority(of: url)
+        let host = Endpoint.authority(ofURL: url)
         switch error {
         case "connect": return .failure(.connectFailed(why))
-        case "proxy": return .failure(.proxyFailed(proxy: "\(route.shownProxy ?? "(none)") (\(route.proxySource))", why: why))
-        case "proxy_auth":
-            return .failure(.proxyAuthentication(proxy: "\(route.shownProxy ?? "(none)") (\(route.proxySource))", why: why))
+        case "proxy": return .failure(.proxyFailed(proxy: route.proxyLabel, why: why))
+        case "proxy_auth": return .failure(.proxyAuthentication(proxy: route.proxyLabel, why: why))
         case "certificate": return .failure(.certificateRejected(host: host, problem: reason ?? why, trust: route.trustSource))
         case "tls": return .failure(.tlsFailed(host: host, why: why))
         case "ca_file": return .failure(.caFileUnusable(trust: route.trustSource, why: why))
@@ -127,13 +127,6 @@ public struct HTTPHelperResponse: Sendable {
         case "too_large": return .failure(.responseTooLarge(limit: Int(why) ?? 0))
         default: return .failure(.failed(why))
         }
-    }
-
-    /// "host:port" of a URL, as a certificate names its server (with the port the request used).
-    static func authority(of url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://") else { return url }
-        let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        return String(authority.split(separator: "@").last ?? authority)
     }
 }
 

@@ -34,9 +34,12 @@ public struct NetworkRoute: Sendable, Equatable {
     /// The proxy as it may be shown: credentials replaced by `***`.
     public var shownProxy: String? { proxy.map(Self.redacted) }
 
+    /// "http://***@proxy:3128 (HTTPS_PROXY)": the proxy and where it was set, for messages.
+    public var proxyLabel: String { "\(shownProxy ?? "no proxy") (\(proxySource))" }
+
     /// "through the proxy http://***@proxy:3128 (HTTPS_PROXY)" or "direct (no proxy variable is set)".
     public var proxyPhrase: String {
-        if let shown = shownProxy { return "through the proxy \(shown) (\(proxySource))" }
+        if shownProxy != nil { return "through the proxy \(proxyLabel)" }
         return "direct (\(proxySource))"
     }
 

@@ -28,9 +28,16 @@ public enum Endpoint {
 
     /// The host of a URL ("https://a.example:8443/x" → "a.example").
     public static func host(ofURL url: String) -> String? {
-        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
+        guard url.firstRange(of: "://") != nil else { return nil }
+        return host(of: authority(ofURL: url))
+    }
+
+    /// The host and port of a URL, without user information ("https://u@a.example:8443/x" →
+    /// "a.example:8443"), as messages about its server name it; the URL itself when it has no scheme.
+    public static func authority(ofURL url: String) -> String {
+        guard let schemeEnd = url.firstRange(of: "://") else { return url }
         let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        return host(of: String(authority.split(separator: "@").last ?? ""))
+        return String(authority.split(separator: "@", omittingEmptySubsequences: false).last ?? authority)
     }
 
     /// The host part of an authority ("[::1]:8080" → "::1").

@@ -333,22 +333,17 @@ public struct Refresher: Sendable {
             next.state = .expired
             return (next, .failure(.providerUnavailable(profile: profile.name, reason: explanation, attempts: attempt)), [])
         }
-        switch lastError {
-        case .helperMissing(let path):
-            return (current, .failure(.networkHelperMissing(path: path)), [])
-        case .certificateRejected, .caFileUnusable, .proxyAuthentication:
-            // A configuration problem (trust, a proxy's password): no retry helps, but an access
-            // token still inside its lifetime is used meanwhile, as when the provider is down.
+        if let failure = Self.networkConfigurationFailure(lastError) {
+            // Trust or a proxy's password: no retry helps, but an access token still inside
+            // its lifetime is used meanwhile, as when the provider is down.
             if let (_, outcome, warnings) = Self.stillValid(current, profile: profile, because: explanation, now: at) {
                 return (next, .success(outcome), warnings)
             }
-            switch lastError {
-            case .certificateRejected(let host, let problem, let trust):
-                return (next, .failure(.certificateRejected(host: host, problem: problem, trust: trust)), [])
-            case .caFileUnusable(let trust, let why): return (next, .failure(.caFileUnusable(trust: trust, why: why)), [])
-            case .proxyAuthentication(let proxy, let why): return (next, .failure(.proxyAuthenticationFailed(proxy: proxy, why: why)), [])
-            default: return (next, .failure(.refreshRefused(profile: profile.name, reason: explanation)), [])
-            }
+            return (next, .failure(failure), [])
+        }
+        switch lastError {
+        case .helperMissing(let path):
+            return (current, .failure(.networkHelperMissing(path: path)), [])
         case .invalidClient(let description):
             return (next, .failure(.clientRejected(profile: profile.name, clientID: client.clientID, detail: description)), [])
         case .invalidScope:
@@ -356,6 +351,17 @@ public struct Refresher: Sendable {
             return (next, .failure(.refreshRefused(profile: profile.name, reason: "\(explanation); the scopes asked for: \(scopes)")), [])
         default:
             return (next, .failure(.refreshRefused(profile: profile.name, reason: explanation)), [])
+        }
+    }
+
+    /// The error for a failure of this machine's network settings (a certificate not trusted,
+    /// CAs that cannot be loaded, a proxy's 407), nil for any other.
+    static func networkConfigurationFailure(_ error: TokenEndpointError) -> TokenrunError? {
+        switch error {
+        case .certificateRejected(let host, let problem, let trust): .certificateRejected(host: host, problem: problem, trust: trust)
+        case .caFileUnusable(let trust, let why): .caFileUnusable(trust: trust, why: why)
+        case .proxyAuthentication(let proxy, let why): .proxyAuthenticationFailed(proxy: proxy, why: why)
+        default: nil
         }
     }
 

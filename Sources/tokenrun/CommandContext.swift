@@ -23,7 +23,6 @@ struct CommandContext {
 
     var tokens: TokenService { TokenService(profiles: profiles, vault: vault, keys: keys, audit: audit) }
 
-    /// Writes audit records chained under `key`; a failure is a warning, never a failed launch.
     /// config.toml's `[network]` table for a request; a config.toml that cannot be used is said on stderr and not obeyed.
     func networkConfig() -> NetworkConfig {
         let settings = tokens.network()
@@ -31,6 +30,7 @@ struct CommandContext {
         return settings.config
     }
 
+    /// Writes audit records chained under `key`; a failure is a warning, never a failed launch.
     func auditWriter(key: AuditKey) -> AuditWriter {
         AuditWriter(trail: audit, key: key) { Diagnostics.warning($0) }
     }
