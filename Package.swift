@@ -95,7 +95,14 @@ let package = Package(
             name: "tokenrun-http",
             dependencies: ["TokenrunCurl"],
             swiftSettings: embedded,
-            linkerSettings: [.unsafeFlags(["-L" + embeddedLibraries, "-lswiftUnicodeDataTables"])],
+            // -no-static-stdlib: Embedded Swift links no standard library, and the static one's
+            // arguments (make release's --static-swift-stdlib) would add libstdc++ and libm,
+            // which it never calls and which took each refresh a millisecond to load.
+            linkerSettings: [
+                .unsafeFlags([
+                    "-L" + embeddedLibraries, "-lswiftUnicodeDataTables", "-no-static-stdlib", "-Xlinker", "--as-needed",
+                ])
+            ],
             plugins: ["VersionPlugin"]
         ),
         .executableTarget(

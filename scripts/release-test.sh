@@ -173,6 +173,10 @@ echo "   stripped: tokenrun $(stat -c %s "$installed/bin/tokenrun") bytes, token
 [ "$(stat -c %s "$installed/bin/tokenrun-http")" -le 2097152 ] || fail "tokenrun-http is over 2 MiB stripped"
 ! ldd "$installed/bin/tokenrun-http" | grep -q libswift || fail "tokenrun-http loads a Swift runtime library: $(ldd "$installed/bin/tokenrun-http")"
 ldd "$installed/bin/tokenrun-http" | grep -q 'libcurl\.so\.4' || fail "tokenrun-http does not load libcurl.so.4"
+# Its own needs are libcurl and libc: anything more (libstdc++ came with the static stdlib's
+# link arguments) is loaded before main on every refresh.
+needed=$(readelf -d "$installed/bin/tokenrun-http" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+[ "$needed" = "libc.so.6 libcurl.so.4 " ] || fail "tokenrun-http names more libraries than libcurl and libc: $needed"
 expect_version "$installed/bin" "make install"
 smoke "$installed/bin"
 # sudo's PATH usually has no swift: make install then installs the release build as it is.
