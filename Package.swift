@@ -41,6 +41,7 @@ let package = Package(
     products: [
         .executable(name: "tokenrun", targets: ["tokenrun"]),
         .executable(name: "tokenrun-http", targets: ["tokenrun-http"]),
+        .executable(name: "tokenrun-pg", targets: ["tokenrun-pg"]),
         .library(name: "TokenrunKit", targets: ["TokenrunKit"]),
     ],
     dependencies: [
@@ -52,6 +53,13 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // libc for the Embedded Swift helpers, which have no Glibc overlay.
+        .systemLibrary(name: "CLibc"),
         .systemLibrary(
             name: "CSodium",
             pkgConfig: "libsodium",
@@ -86,18 +94,43 @@ let package = Package(
         // so the warm path's binary carries no TLS or HTTP code. It is Embedded Swift
         // over the system's libcurl (proxies, trust store and TLS as curl's): no
         // Foundation, no runtime metadata, a few hundred kilobytes that start fast.
+        // What both helpers share: their process calls and their side of the JSON protocol.
+        .target(
+            name: "TokenrunHelperKit",
+            dependencies: ["CLibc", "_TokenrunCShims"],
+            swiftSettings: embedded
+        ),
         .target(
             name: "TokenrunCurl",
-            dependencies: ["CCurl", "_TokenrunCShims"],
+            dependencies: ["CCurl", "TokenrunHelperKit"],
             swiftSettings: embedded
         ),
         .executableTarget(
             name: "tokenrun-http",
-            dependencies: ["TokenrunCurl"],
+            dependencies: ["TokenrunCurl", "TokenrunHelperKit"],
             swiftSettings: embedded,
             // -no-static-stdlib: Embedded Swift links no standard library, and the static one's
             // arguments (make release's --static-swift-stdlib) would add libstdc++ and libm,
             // which it never calls and which took each refresh a millisecond to load.
+            linkerSettings: [
+                .unsafeFlags([
+                    "-L" + embeddedLibraries, "-lswiftUnicodeDataTables", "-no-static-stdlib", "-Xlinker", "--as-needed",
+                ])
+            ],
+            plugins: ["VersionPlugin"]
+        ),
+        // A fleet's shared vault lives in PostgreSQL, reached through its own helper over
+        // the system's libpq (its URLs, ~/.pgpass, service files and sslmode as psql's),
+        // started only when a refresh or a vault command needs the database.
+        .target(
+            name: "TokenrunPostgres",
+            dependencies: ["CPostgres", "TokenrunHelperKit"],
+            swiftSettings: embedded
+        ),
+        .executableTarget(
+            name: "tokenrun-pg",
+            dependencies: ["TokenrunPostgres", "TokenrunHelperKit"],
+            swiftSettings: embedded,
             linkerSettings: [
                 .unsafeFlags([
                     "-L" + embeddedLibraries, "-lswiftUnicodeDataTables", "-no-static-stdlib", "-Xlinker", "--as-needed",

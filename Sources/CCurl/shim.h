@@ -1,18 +1,11 @@
 // libcurl for tokenrun-http, reached only through Sources/TokenrunCurl. The
 // option and information calls are variadic, which Swift cannot call, so each
-// kind gets a typed inline wrapper. The helper is built as Embedded Swift, where
-// the Glibc overlay does not exist: the few libc calls it makes come from here.
+// kind gets a typed inline wrapper. (The libc calls of the Embedded helpers come
+// from Sources/CLibc.)
 #ifndef TOKENRUN_CCURL_SHIM_H
 #define TOKENRUN_CCURL_SHIM_H
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 static inline CURLcode tokenrun_curl_set_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -47,10 +40,5 @@ static inline double tokenrun_curl_info_double(CURL *handle, CURLINFO info) {
     if (curl_easy_getinfo(handle, info, &value) != CURLE_OK) return -1;
     return value;
 }
-
-static inline int tokenrun_errno(void) { return errno; }
-
-/// open(path, O_RDONLY | O_CLOEXEC): open is variadic too.
-static inline int tokenrun_open_read(const char *path) { return open(path, O_RDONLY | O_CLOEXEC); }
 
 #endif

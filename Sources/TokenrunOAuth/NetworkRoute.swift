@@ -119,37 +119,13 @@ public struct NetworkRoute: Sendable, Equatable {
         return false
     }
 
-    /// `scheme://user:password@host:port` → `scheme://***@host:port`. Everything up to the
-    /// last `@` counts as user information, so that a password with a `/`, `?` or `#` that was
-    /// not percent-encoded (a URL libcurl refuses, quoting it) is hidden all the same.
-    public static func redacted(_ url: String) -> String {
-        let start = url.firstRange(of: "://")?.upperBound ?? url.startIndex
-        guard let at = url[start...].lastIndex(of: "@") else { return url }
-        return String(url[..<start]) + "***" + String(url[at...])
-    }
-
-    /// The secret parts of the proxy URL (the URL itself, its user information and password),
-    /// to scrub from any text that might echo them.
-    var proxySecrets: [String] {
-        guard let proxy else { return [] }
-        let start = proxy.firstRange(of: "://")?.upperBound ?? proxy.startIndex
-        guard let at = proxy[start...].lastIndex(of: "@") else { return [] }
-        let userinfo = proxy[start..<at]
-        var secrets = [String(userinfo)]
-        if let colon = userinfo.firstIndex(of: ":") {
-            let password = String(userinfo[userinfo.index(after: colon)...])
-            secrets.append(password)
-            if let decoded = password.removingPercentEncodingSimply, decoded != password { secrets.append(decoded) }
-        }
-        return secrets.filter { !$0.isEmpty }
-    }
+    /// `scheme://user:password@host:port` → `scheme://***@host:port` (CredentialURL).
+    public static func redacted(_ url: String) -> String { CredentialURL.redacted(url) }
 
     /// `text` with the proxy's credentials, if it carries any, replaced by `***`.
     public func scrubbed(_ text: String) -> String {
-        var text = text
-        if let proxy, let shown = shownProxy, proxy != shown { text = text.replacing(proxy, with: shown) }
-        for secret in proxySecrets.sorted(by: { $0.count > $1.count }) { text = text.replacing(secret, with: "***") }
-        return text
+        guard let proxy else { return text }
+        return CredentialURL.scrubbed(text, of: proxy)
     }
 }
 
@@ -204,25 +180,6 @@ struct IPAddress: Equatable {
             left -= 8
         }
         return true
-    }
-}
-
-extension String {
-    /// `%XX` sequences decoded, nil when one is malformed or the result is not UTF-8.
-    var removingPercentEncodingSimply: String? {
-        var bytes: [UInt8] = []
-        var iterator = utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next(), let low = iterator.next(),
-                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
-            else { return nil }
-            bytes.append(value)
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }
 

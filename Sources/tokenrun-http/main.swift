@@ -11,6 +11,7 @@
 // refresh token with nobody left to store the new one. Hence the parent-death
 // signal, and the check after it for a parent that died before it was set.
 import TokenrunCurl
+import TokenrunHelperKit
 
 /// Writes the answer and exits. Standard output is closed first, so tokenrun has
 /// its end of file without waiting for this process to be torn down.

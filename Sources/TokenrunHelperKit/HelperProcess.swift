@@ -1,6 +1,6 @@
-// The few process calls tokenrun-http makes beside libcurl. Embedded Swift has
-// no Glibc overlay, so they come through the same C module as libcurl.
-import CCurl
+// The process calls of tokenrun's helpers (tokenrun-http, tokenrun-pg) beside
+// their C library. Embedded Swift has no Glibc overlay: libc comes from CLibc.
+import CLibc
 import _TokenrunCShims
 
 public enum HelperProcess {
@@ -17,11 +17,46 @@ public enum HelperProcess {
         return result
     }
 
+    /// Standard input one line at a time (without its newline), for a helper that
+    /// answers request after request; nil at end of input or past `limit` bytes in a line.
+    public struct LineReader {
+        var pending: [UInt8] = []
+        var ended = false
+        let limit: Int
+
+        public init(limit: Int) { self.limit = limit }
+
+        public mutating func next() -> [UInt8]? {
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                if let end = pending.firstIndex(of: 0x0A) {
+                    let line = Array(pending[..<end])
+                    pending.removeSubrange(...end)
+                    return line
+                }
+                if ended || pending.count > limit { return nil }
+                let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if n < 0 && tokenrun_errno() == EINTR { continue }
+                if n <= 0 {
+                    ended = true
+                    continue
+                }
+                pending += chunk[0..<n]
+            }
+        }
+
+        /// Overwrites what is buffered with zeros.
+        public mutating func clear() {
+            HelperProcess.zero(&pending)
+            pending = []
+        }
+    }
+
     /// Writes all of `bytes` to a descriptor, retrying short writes.
     public static func write(_ bytes: [UInt8], to descriptor: Int32) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { CCurl.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { CLibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 && tokenrun_errno() == EINTR { continue }
             if n <= 0 { break }
             offset += n

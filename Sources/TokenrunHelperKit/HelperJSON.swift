@@ -1,9 +1,11 @@
-// The helper's side of the JSON protocol (Sources/TokenrunOAuth/HTTPHelper.swift
-// is tokenrun's): a small reader and writer, since the helper is Embedded Swift
-// and has no Foundation. Bodies travel as base64.
+// The helpers' side of their JSON protocols with tokenrun (tokenrun's side:
+// Sources/TokenrunOAuth/HTTPHelper.swift for tokenrun-http,
+// Sources/TokenrunFleet/PostgresHelper.swift for tokenrun-pg): a small reader and
+// writer, since the helpers are Embedded Swift and have no Foundation. Bytes
+// travel as base64.
 
 /// A JSON value, as much of JSON as the protocol uses.
-indirect enum HelperJSON {
+public indirect enum HelperJSON {
     case string(String)
     case number(Double)
     case bool(Bool)
@@ -11,18 +13,18 @@ indirect enum HelperJSON {
     case array([HelperJSON])
     case object([(String, HelperJSON)])
 
-    subscript(key: String) -> HelperJSON? {
+    public subscript(key: String) -> HelperJSON? {
         guard case .object(let members) = self else { return nil }
         let wanted = Array(key.utf8)
         return members.first { Array($0.0.utf8) == wanted }?.1
     }
 
-    var string: String? { if case .string(let s) = self { s } else { nil } }
-    var number: Double? { if case .number(let n) = self { n } else { nil } }
-    var array: [HelperJSON]? { if case .array(let a) = self { a } else { nil } }
+    public var string: String? { if case .string(let s) = self { s } else { nil } }
+    public var number: Double? { if case .number(let n) = self { n } else { nil } }
+    public var array: [HelperJSON]? { if case .array(let a) = self { a } else { nil } }
 
     /// Parses a whole document; nil when it is not JSON.
-    static func parse(_ bytes: [UInt8]) -> HelperJSON? {
+    public static func parse(_ bytes: [UInt8]) -> HelperJSON? {
         var reader = Reader(bytes: bytes)
         guard let value = reader.value() else { return nil }
         reader.skipSpace()
@@ -183,7 +185,7 @@ indirect enum HelperJSON {
     }
 
     /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var out: [UInt8] = [UInt8(ascii: "\"")]
         let hex = Array("0123456789abcdef".utf8)
         for byte in text.utf8 {
@@ -200,10 +202,10 @@ indirect enum HelperJSON {
 }
 
 /// Base64 (RFC 4648, with padding), as Foundation's Data writes and reads it.
-enum HelperBase64 {
+public enum HelperBase64 {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
@@ -221,7 +223,7 @@ enum HelperBase64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []
         var accumulator: UInt32 = 0
         var bits = 0
