@@ -21,8 +21,8 @@
 #                   1,000 profiles, 1M audit records, 100 concurrent refreshes, peak memory, authsome side by side;
 #                   one table (also as Markdown in .build/bench/results.md), exit 1 on a missed target
 #                   (BENCH_QUICK=1 for a smoke run of 1-2 minutes; BENCH_RUNS, BENCH_CASES: see the script)
-#   make deps       install libsodium-dev, libcurl4-openssl-dev and pkg-config with apt-get, only when missing
-#   make test-deps  install what the tests start (tinyproxy, openssl, curl, git) with apt-get, only when missing
+#   make deps       install libsodium-dev, libcurl4-openssl-dev, libpq-dev and pkg-config with apt-get, only when missing
+#   make test-deps  install what the tests start (tinyproxy, openssl, curl, git, postgresql) with apt-get, only when missing
 #   make profiles   re-embed profiles/*.toml into the binary's source after editing them
 #   make man        regenerate man/tokenrun.1 from the command definitions (commit it; a test checks it is current)
 #   make lint       swift format lint over Sources and Tests
@@ -61,19 +61,21 @@ MANDATE := $(shell git log -1 --format=%cs -- Sources/tokenrun 2>/dev/null || da
 all: build
 
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libsodium libcurl; then \
-		echo "make deps: installing libsodium-dev, libcurl4-openssl-dev and pkg-config (apt-get)"; \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libsodium libcurl libpq; then \
+		echo "make deps: installing libsodium-dev, libcurl4-openssl-dev, libpq-dev and pkg-config (apt-get)"; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev libcurl4-openssl-dev pkg-config >/dev/null; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev libcurl4-openssl-dev libpq-dev pkg-config >/dev/null; \
 	fi
 
 # What the end-to-end tests start themselves: a forward proxy (tinyproxy), a test CA and
-# certificates (openssl), curl beside tokenrun, git for the credential helper.
+# certificates (openssl), curl beside tokenrun, git for the credential helper, a PostgreSQL
+# server for fleet mode (initdb in a temporary directory).
 test-deps:
 	@missing=; \
 	for tool in tinyproxy openssl curl git; do \
 		command -v $$tool >/dev/null 2>&1 || [ -x /usr/bin/$$tool ] || missing="$$missing $$tool"; \
 	done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "make test: installing$$missing (apt-get)"; \
 		$(SUDO) apt-get update -qq && \

@@ -145,19 +145,7 @@ public struct HelperProcessTransport: HTTPTransport {
 
     /// tokenrun-http beside the running executable, else on PATH.
     public static func locate(environment: [String: String]) -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if n > 0 {
-            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let beside = exe.directoryName + "/tokenrun-http"
-            if access(beside, X_OK) == 0 { return beside }
-        }
-        // Absolute PATH entries only: a relative one could hand the refresh token to ./tokenrun-http.
-        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where directory.hasPrefix("/") {
-            let candidate = "\(directory)/tokenrun-http"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return "tokenrun-http"
+        ChildProcess.ownProgram("tokenrun-http", environment: environment)
     }
 
     public func post(_ request: HTTPRequest, limits: TransportLimits) throws(TransportError) -> HTTPResponse {

@@ -7,16 +7,19 @@ import TokenrunSupport
 
 /// Settings for all profiles.
 public struct GlobalConfig: Sendable, Equatable {
-    public static let keys = ["on_reauth_required", "network"]
+    public static let keys = ["on_reauth_required", "network", "vault"]
 
     /// The command run when a credential becomes invalid, for profiles that name none.
     public var onReauthRequired: String?
     /// The `[network]` table: proxy and trusted CAs.
     public var network: NetworkConfig
+    /// `[vault] url`: a fleet's shared vault (TOKENRUN_VAULT_URL comes first).
+    public var vaultURL: String?
 
-    public init(onReauthRequired: String? = nil, network: NetworkConfig = NetworkConfig()) {
+    public init(onReauthRequired: String? = nil, network: NetworkConfig = NetworkConfig(), vaultURL: String? = nil) {
         self.onReauthRequired = onReauthRequired
         self.network = network
+        self.vaultURL = vaultURL
     }
 
     /// Reads `path`; a missing file is an empty configuration.
@@ -50,6 +53,22 @@ public struct GlobalConfig: Sendable, Equatable {
                         ProfileDiagnostic(file: file, line: entry.line, message: "network must be a table: [network]"))
                 }
                 config.network = try NetworkConfig.parse(network, file: file)
+                continue
+            }
+            if entry.key == "vault" {
+                guard case .table(let vault) = entry.value else {
+                    throw TokenrunError.profileInvalid(
+                        ProfileDiagnostic(file: file, line: entry.line, message: "vault must be a table: [vault]"))
+                }
+                for item in vault.entries {
+                    try checkKey(item, among: ["url"], prefix: "vault.", file: file)
+                    guard case .string(let url) = item.value, !url.isEmpty else {
+                        throw TokenrunError.profileInvalid(
+                            ProfileDiagnostic(
+                                file: file, line: item.line, message: "vault.url must be a non-empty string (postgresql://…)"))
+                    }
+                    config.vaultURL = url
+                }
                 continue
             }
             guard case .string(let command) = entry.value, !command.allSatisfy(\.isWhitespace) else {

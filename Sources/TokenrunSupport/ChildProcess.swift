@@ -68,6 +68,24 @@ public enum ChildProcess {
     /// a group kill aimed at tokenrun must not cut a token request off halfway (the server might
     /// rotate the refresh token and tokenrun would never learn the new one). Programs started
     /// for the user go through `spawnForUser` instead. Nil when it cannot be started.
+    /// One of tokenrun's own helper programs (tokenrun-http, tokenrun-pg): beside the running
+    /// executable, else in an absolute PATH entry (a relative one could hand a refresh token or
+    /// a database password to ./NAME), else the bare name (which then fails to start).
+    package static func ownProgram(_ name: String, environment: [String: String]) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let beside = exe.directoryName + "/" + name
+            if access(beside, X_OK) == 0 { return beside }
+        }
+        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where directory.hasPrefix("/") {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return name
+    }
+
     package static func spawnOwnProgram(_ path: String, environment: [String: String], stdin: Int32, stdout: Int32)
         -> pid_t?
     {

@@ -94,6 +94,12 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case refreshStillInProgress(profile: String, holder: String?, waitedSeconds: Int)
     /// The provider rotated the refresh token and the vault write of the new one failed.
     case rotatedTokenNotSaved(profile: String, reason: String)
+    /// A fleet's shared vault (TOKENRUN_VAULT_URL, `[vault] url`); `location` is always shown redacted.
+    case sharedVaultURLInvalid(url: String, reason: String)
+    case sharedVaultUnavailable(location: String, reason: String)
+    case sharedVaultRefused(location: String, reason: String, hint: String)
+    case sharedVaultTampered(location: String, reason: String)
+    case databaseHelperMissing(path: String)
 
     // Launching
     case commandNotFound(String)
@@ -287,6 +293,32 @@ extension TokenrunError {
                 [
                     "check the scopes and client of profile \(profile) (tokenrun profiles show \(profile)), then: tokenrun login -p \(profile)"
                 ])
+        case .sharedVaultURLInvalid(let url, let reason):
+            return Parts(
+                "the shared vault URL \(url) cannot be used: \(reason)",
+                [
+                    "write it as libpq does: postgresql://USER@HOST:5432/DBNAME (the password in ~/.pgpass or PGPASSFILE), in TOKENRUN_VAULT_URL or [vault] url of config.toml"
+                ])
+        case .sharedVaultUnavailable(let location, let reason):
+            return Parts(
+                "cannot reach the shared vault \(location): \(reason)",
+                [
+                    "check that the database is up and this host may reach it: psql \(Self.shellQuoted(location)) -c 'select 1'",
+                    Self.retryLaterHint,
+                ],
+                .temporaryFailure)
+        case .sharedVaultRefused(let location, let reason, let hint):
+            return Parts("the shared vault \(location) refused: \(reason)", [hint])
+        case .sharedVaultTampered(let location, let reason):
+            return Parts(
+                "the shared vault \(location) holds what this vault did not seal: \(reason); nothing was taken from it",
+                [
+                    "check who can write its tables; restore them from a backup, or push a good copy from a host: tokenrun vault push"
+                ])
+        case .databaseHelperMissing(let path):
+            return Parts(
+                "cannot start tokenrun's database helper (\(path)), so the shared vault cannot be reached",
+                ["install tokenrun-pg in the same directory as tokenrun (make install does)"])
         case .networkHelperMissing(let path):
             return Parts(
                 "cannot start tokenrun's network helper (\(path)), so no token can be fetched",

@@ -13,7 +13,7 @@ struct VaultCommand: ParsableCommand {
             own processes in this login session) can use the key; the commands tokenrun runs get a \
             session keyring of their own and cannot. tokenrun vault lock forgets it at once.
             """,
-        subcommands: [VaultInit.self, VaultStatus.self, VaultUnlock.self, VaultLock.self]
+        subcommands: [VaultInit.self, VaultStatus.self, VaultUnlock.self, VaultLock.self, VaultPush.self, VaultMigrate.self]
     )
 }
 
@@ -36,6 +36,11 @@ struct VaultInit: ParsableCommand {
             TOKENRUN_PASSPHRASE_FILE or, on a terminal, is asked for twice; an empty one is refused.
 
             An existing vault is never replaced.
+
+            With a shared vault (TOKENRUN_VAULT_URL=postgresql://… or [vault] url in config.toml, \
+            fleet mode), it also creates the shared vault's tables when they are missing. The first \
+            host's vault key becomes the fleet's; on every other host, copy that key file first \
+            (or hand it over as the systemd credential), and this makes the host's local copy.
             """
     )
 
@@ -48,10 +53,17 @@ struct VaultInit: ParsableCommand {
     func run() throws {
         try Diagnostics.run {
             let context = CommandContext()
+            let kind: KeySourceKind = passphrase ? .passphrase : .keyFile
+            if let url = try context.sharedVaultURL() {
+                let shared = SharedVault(session: try PostgresSession.open(url, environment: context.environment))
+                try SharedVaultInit.run(context, shared: shared) {
+                    try KeySources.newVaultKey(kind, cost: kdfCost, environment: context.keys)
+                }
+                return
+            }
             if let existing = try context.vault.summary() {
                 throw TokenrunError.vaultExists(path: existing.path)
             }
-            let kind: KeySourceKind = passphrase ? .passphrase : .keyFile
             let (key, origin) = try KeySources.newVaultKey(kind, cost: kdfCost, environment: context.keys)
             try context.vault.create(key, now: context.now)
             if passphrase {
@@ -90,11 +102,14 @@ struct VaultStatus: ParsableCommand {
         let keyring: OrNull<String>
         let keyring_expires_in: OrNull<String>
         let keyring_name: OrNull<String>
+        let backend: String
+        let shared: OrNull<SharedVaultStatus.Report>
     }
 
     func run() throws {
         try Diagnostics.run {
             let context = CommandContext()
+            let shared = try context.sharedVaultURL().map { SharedVaultStatus.check($0, context: context) }
             guard let summary = try context.vault.summary() else {
                 if json {
                     Output.line(
@@ -102,10 +117,12 @@ struct VaultStatus: ParsableCommand {
                             Report(
                                 path: context.paths.vault, exists: false, key_source: OrNull(nil), credentials: 0, unlocks: false,
                                 created_at: OrNull(nil), keyring: OrNull(nil), keyring_expires_in: OrNull(nil),
-                                keyring_name: OrNull(nil)))
+                                keyring_name: OrNull(nil), backend: shared == nil ? "file" : "postgresql",
+                                shared: OrNull(shared)))
                     )
                 } else {
                     Output.line("vault:        \(context.paths.vault) (not created yet)")
+                    if let shared { SharedVaultStatus.print(shared) }
                     Output.line("create it with: tokenrun vault init   (or import a credential)")
                 }
                 return
@@ -125,7 +142,8 @@ struct VaultStatus: ParsableCommand {
                             credentials: summary.credentialCount, unlocks: unlockError == nil,
                             created_at: OrNull(Timestamp.iso8601(summary.createdAt)), keyring: OrNull(keyring.map(Self.word)),
                             keyring_expires_in: OrNull(keyring.flatMap(Self.remaining)),
-                            keyring_name: OrNull((try? context.vault.keyringName()) ?? nil))))
+                            keyring_name: OrNull((try? context.vault.keyringName()) ?? nil),
+                            backend: shared == nil ? "file" : "postgresql", shared: OrNull(shared))))
             } else {
                 Output.line("vault:        \(summary.path)")
                 Output.line("sealed with:  \(summary.keySource.phrase)")
@@ -133,6 +151,7 @@ struct VaultStatus: ParsableCommand {
                 Output.line("created:      \(Timestamp.iso8601(summary.createdAt))")
                 Output.line("unlocks:      \(unlockError == nil ? "yes" : "no")")
                 if let keyring { Output.line("keyring:      \(Self.describe(keyring))") }
+                if let shared { SharedVaultStatus.print(shared) }
             }
             if let unlockError { throw unlockError }
         }

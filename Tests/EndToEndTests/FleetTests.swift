@@ -1,0 +1,227 @@
+// Fleet mode: several hosts (separate homes sharing one key file) and one shared
+// vault in a real PostgreSQL server (TestPostgres: Debian's, made with initdb,
+// run as nobody when the tests are root). tokenrun reaches it only through
+// tokenrun-pg, over libpq, with the URL on the helper's stdin.
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One "host" of a fleet: a home of its own, the fleet's URL, its own host name.
+final class FleetHost: @unchecked Sendable {
+    let box: CLISandbox
+    let name: String
+    var url: String
+
+    init(_ name: String, url: String, box: CLISandbox = CLISandbox()) {
+        self.name = name
+        self.url = url
+        self.box = box
+    }
+
+    var environment: [String: String] { ["TOKENRUN_VAULT_URL": url, "TOKENRUN_HOSTNAME": name] }
+
+    func run(_ arguments: [String], stdin: String = "", environment extra: [String: String] = [:]) -> CLIResult {
+        box.run(arguments, stdin: stdin, environment: environment.merging(extra) { $1 })
+    }
+
+    /// Copies the fleet's key file from `other` (mode 600), as an operator would.
+    func copyKey(from other: FleetHost) {
+        box.write(path: box.keyPath, bytes: readBytes(other.box.keyPath)!, mode: 0o600)
+    }
+}
+
+@Suite("end to end: fleet mode (PostgreSQL)", .serialized)
+struct FleetTests {
+    let db: TestDatabase
+
+    init() throws { db = try TestPostgres.shared().makeDatabase() }
+
+    @Test("infrastructure: the server runs, as nobody when the tests are root, and wants a password")
+    func infrastructure() throws {
+        #expect(try db.server.admin("SELECT 1").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        if geteuid() == 0 {
+            let owner = try db.server.admin("SELECT usename FROM pg_user WHERE usesuper LIMIT 1")
+            #expect(owner.contains(TestPostgres.admin))
+            let dataOwner = try #require(fileOwner(db.server.root + "/data"))
+            #expect(dataOwner != 0, "the data directory belongs to root: the server would not start")
+        }
+        let wrong = CLISandbox().run(
+            ["-X", "-h", "127.0.0.1", "-p", "\(db.port)", "-U", TestPostgres.admin, "-c", "SELECT 1", "postgres"],
+            environment: ["PGPASSWORD": "wrong"], program: "/usr/bin/psql")
+        #expect(wrong.status != 0 && wrong.stderr.contains("password authentication failed"), "\(wrong.all)")
+    }
+
+    @Test("vault init with a URL creates the tables once, makes this host's vault the shared one, and shows the URL redacted")
+    func initCreatesTheSharedVault() throws {
+        let a = FleetHost("host-a", url: db.adminURL)
+        let made = a.run(["vault", "init"])
+        #expect(made.status == 0, "\(made.all)")
+        #expect(
+            made.stdout.contains("created the shared vault's tables in postgresql://***@127.0.0.1:\(db.port)/\(db.name) (schema 1)"),
+            "\(made.all)")
+        #expect(!made.all.contains(TestPostgres.adminPassword))
+        #expect(FileManagerLike.exists(a.box.vaultPath) && FileManagerLike.exists(a.box.keyPath))
+        let tables = try db.admin("SELECT tablename FROM pg_tables WHERE tablename LIKE 'tokenrun_%' ORDER BY 1")
+        #expect(tables.split(separator: "\n") == ["tokenrun_meta", "tokenrun_records", "tokenrun_refreshes"], "\(tables)")
+        #expect(try db.admin("SELECT value FROM tokenrun_meta WHERE name = 'schema'").hasPrefix("1"))
+        // The header the database holds is the local file's second line, byte for byte.
+        let header = try db.admin("SELECT value FROM tokenrun_meta WHERE name = 'header'")
+        let fileHeader = try #require(a.box.read(a.box.vaultPath)).split(separator: "\n")[1]
+        #expect(header.trimmingCharacters(in: .whitespacesAndNewlines) == String(fileHeader))
+
+        let again = a.run(["vault", "init"])
+        #expect(again.status == 0, "\(again.all)")
+        #expect(again.stdout.contains("already the shared vault's copy"), "\(again.all)")
+        #expect(!again.stdout.contains("created the shared vault's tables"))
+
+        let migrate = a.run(["vault", "migrate"])
+        #expect(migrate.status == 0 && migrate.stdout.contains("is at schema 1"), "\(migrate.all)")
+
+        let status = a.run(["vault", "status"])
+        #expect(status.status == 0, "\(status.all)")
+        #expect(status.stdout.contains("shared:       postgresql://***@127.0.0.1:\(db.port)/\(db.name) (PostgreSQL"), "\(status.all)")
+        #expect(status.stdout.contains("schema 1, 0 credentials"), "\(status.all)")
+        #expect(!status.all.contains(TestPostgres.adminPassword))
+        let json = a.run(["vault", "status", "--json"])
+        #expect(json.stdout.contains(#""backend" : "postgresql""#), "\(json.all)")
+        #expect(json.stdout.contains(#""reachable" : true"#), "\(json.all)")
+        #expect(!json.all.contains(TestPostgres.adminPassword))
+    }
+
+    @Test("a second host needs the fleet's key file: without it, or with another vault of its own, nothing is written")
+    func secondHostAdoptsTheHeader() throws {
+        let a = FleetHost("host-a", url: db.adminURL)
+        #expect(a.run(["vault", "init"]).status == 0)
+        let b = FleetHost("host-b", url: db.adminURL)
+        let keyless = b.run(["vault", "init"])
+        #expect(keyless.status == 78, "\(keyless.all)")
+        #expect(!FileManagerLike.exists(b.box.vaultPath))
+
+        let c = FleetHost("host-c", url: db.adminURL)
+        #expect(c.box.run(["vault", "init"], environment: ["TOKENRUN_VAULT_URL": ""]).status == 0)  // a vault of its own
+        let other = c.run(["vault", "init"])
+        #expect(other.status == 78, "\(other.all)")
+        #expect(other.stderr.contains("is another vault than the shared one"), "\(other.all)")
+
+        b.copyKey(from: a)
+        let adopted = b.run(["vault", "init"])
+        #expect(adopted.status == 0, "\(adopted.all)")
+        #expect(adopted.stdout.contains("created this host's copy of the shared vault"), "\(adopted.all)")
+        let aHeader = try #require(a.box.read(a.box.vaultPath)).split(separator: "\n")[1]
+        let bHeader = try #require(b.box.read(b.box.vaultPath)).split(separator: "\n")[1]
+        #expect(aHeader == bHeader)
+        #expect(b.run(["vault", "status"]).status == 0)
+    }
+
+    @Test(
+        "vault push copies sealed records as the file holds them; the database holds no token or secret in clear; a differing record is kept unless --replace"
+    )
+    func pushAndDump() throws {
+        let e = try EndToEnd()
+        let seed = try e.login()
+        let a = FleetHost("host-a", url: db.adminURL, box: e.box)
+        #expect(a.run(["vault", "init"]).status == 0)
+        let pushed = a.run(["vault", "push"])
+        #expect(pushed.status == 0, "\(pushed.all)")
+        #expect(pushed.stdout.contains("pushed 1 credential to postgresql://***@"), "\(pushed.all)")
+        let row = try db.admin("SELECT profile || ' ' || sealed || ' ' || mac || ' ' || version || ' ' || updated_by FROM tokenrun_records")
+        let line = try #require(e.box.read(e.box.vaultPath)).split(separator: "\n").first { $0.hasPrefix("demo ") }
+        #expect(row.hasPrefix(String(try #require(line)) + " 1 host-a"), "\(row)")
+
+        let dump = try db.dump()
+        #expect(dump.contains("tokenrun_records"))
+        #expect(!dump.contains(seed.refresh_token), "the refresh token is in the database in clear")
+        #expect(!dump.contains("test-secret"))
+        #expect(!dump.contains(try #require(readBytes(e.box.keyPath)).map { String($0, radix: 16) }.joined()))
+
+        let same = a.run(["vault", "push"])
+        #expect(same.stdout.contains("pushed 0 credentials") && same.stdout.contains("(1 already there)"), "\(same.all)")
+        // Another record for demo on this host (a new login): the shared vault's stays.
+        try e.login()
+        let kept = a.run(["vault", "push"])
+        #expect(kept.status == 0 && kept.stderr.contains("kept the shared vault's record of demo"), "\(kept.all)")
+        #expect(try db.admin("SELECT version FROM tokenrun_records").hasPrefix("1"))
+        let replaced = a.run(["vault", "push", "--replace"])
+        #expect(replaced.stdout.contains("pushed 1 credential"), "\(replaced.all)")
+        #expect(try db.admin("SELECT version FROM tokenrun_records").hasPrefix("2"))
+    }
+
+    @Test("the least privileges of the README suffice for the hosts; its password can live in ~/.pgpass")
+    func leastPrivileges() throws {
+        let a = FleetHost("host-a", url: db.adminURL)
+        #expect(a.run(["vault", "init"]).status == 0)
+        let fleet = FleetHost("host-f", url: db.url())
+        fleet.copyKey(from: a)
+        let before = fleet.run(["vault", "status"])
+        #expect(
+            before.stdout.contains("cannot use it: the shared vault postgresql://***@") && before.stdout.contains("permission denied"),
+            "\(before.all)")  // no grants yet
+        try db.grantFleetRole()
+        let joined = fleet.run(["vault", "init"])
+        #expect(joined.status == 0, "\(joined.all)")
+        #expect(fleet.run(["vault", "migrate"]).status == 0)
+        #expect(fleet.run(["vault", "push"]).status == 0)
+        let noCreate = try db.admin("SELECT has_database_privilege('tokenrun_fleet', current_database(), 'CREATE')").trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        #expect(noCreate == "f")
+
+        // The same role with its password in ~/.pgpass (mode 600) and none in the URL.
+        fleet.url = db.url(password: nil)
+        fleet.box.write(".pgpass", "127.0.0.1:\(db.port):\(db.name):\(TestPostgres.fleetRole):\(TestPostgres.fleetPassword)\n", mode: 0o600)
+        let status = fleet.run(["vault", "status"])
+        #expect(status.status == 0 && status.stdout.contains("schema 1"), "\(status.all)")
+    }
+
+    @Test("a wrong password or a database that is down: named, redacted, with the exit status that fits")
+    func failures() throws {
+        let a = FleetHost("host-a", url: db.url(user: TestPostgres.admin, password: "not-the-password-42"))
+        let refused = a.run(["vault", "init"])
+        #expect(refused.status == 78, "\(refused.all)")
+        #expect(refused.stderr.contains("password authentication failed"), "\(refused.all)")
+        #expect(refused.stderr.contains("postgresql://***@127.0.0.1:\(db.port)/\(db.name)"), "\(refused.all)")
+        #expect(!refused.all.contains("not-the-password-42"))
+        #expect(!FileManagerLike.exists(a.box.vaultPath))
+
+        a.url = db.adminURL
+        #expect(a.run(["vault", "init"]).status == 0)
+        db.server.stop()
+        let down = a.run(["vault", "push"])
+        #expect(down.status == 75, "\(down.all)")
+        #expect(down.stderr.contains("cannot reach the shared vault postgresql://***@127.0.0.1:\(db.port)/\(db.name)"), "\(down.all)")
+        #expect(!down.all.contains(TestPostgres.adminPassword))
+        let status = a.run(["vault", "status"])
+        #expect(status.stdout.contains("cannot use it: cannot reach the shared vault"), "\(status.all)")
+        try db.server.start()
+        #expect(a.run(["vault", "push"]).status == 0)
+
+        let notPostgres = a.run(["vault", "status"], environment: ["TOKENRUN_VAULT_URL": "mysql://u:pw-9@db/x"])
+        #expect(notPostgres.status == 78 && notPostgres.stderr.contains("is not a PostgreSQL URL"), "\(notPostgres.all)")
+        #expect(!notPostgres.all.contains("pw-9"))
+    }
+
+    @Test("[vault] url in config.toml names the shared vault; TOKENRUN_VAULT_URL comes first, and empty means none")
+    func configFile() throws {
+        let a = FleetHost("host-a", url: db.adminURL)
+        a.box.write("config/tokenrun/config.toml", "[vault]\nurl = \"\(db.adminURL)\"\n")
+        let fromConfig = a.box.run(["vault", "init"])
+        #expect(fromConfig.status == 0 && fromConfig.stdout.contains("created the shared vault's tables"), "\(fromConfig.all)")
+        let none = a.box.run(["vault", "status"], environment: ["TOKENRUN_VAULT_URL": ""])
+        #expect(none.status == 0 && !none.stdout.contains("shared:"), "\(none.all)")
+        a.box.write("config/tokenrun/config.toml", "[vault]\nurls = \"x\"\n")
+        let typo = a.box.run(["vault", "status"])
+        #expect(typo.status == 78 && typo.stderr.contains("unknown key \"vault.urls\""), "\(typo.all)")
+    }
+}
+
+enum FileManagerLike {
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+}
+
+func fileOwner(_ path: String) -> uid_t? {
+    var info = stat()
+    return stat(path, &info) == 0 ? info.st_uid : nil
+}
