@@ -82,10 +82,29 @@ public struct Refresher: Sendable {
         let deadline = Double(monotonicMs()) / 1000 + leaseWaitSeconds
         while true {
             let left = max(0, deadline - Double(monotonicMs()) / 1000)
-            switch try leases.acquire(profile.name, waitingAtMost: left) {
+            let acquired: LeaseAcquisition
+            do {
+                acquired = try leases.acquire(profile.name, waitingAtMost: left)
+            } catch TokenrunError.sharedVaultUnavailable(let location, let reason) {
+                // A fleet's database that is down: the token this host has, while it lasts; no request.
+                let why = "the shared vault \(location) cannot be reached (\(reason))"
+                if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }
+                throw TokenrunError.sharedVaultUnavailable(location: location, reason: reason)
+            }
+            switch acquired {
             case .held(let lease):
-                defer { lease.release() }
-                return try TerminationSignals.deferred { try refreshHoldingLease(stored, profile: profile, policy: policy) }
+                let result: (Credential, RefreshOutcome, warnings: [String])
+                do {
+                    if let shared = lease.sharedRecord { try vault.adopt([shared], from: lease.sharedLocation) }
+                    result = try TerminationSignals.deferred {
+                        try refreshHoldingLease(stored, profile: profile, policy: policy, lease: lease)
+                    }
+                } catch {
+                    _ = lease.finish()
+                    throw error
+                }
+                let warnings = lease.finish()
+                return (result.0, result.1, result.warnings + warnings)
             case .releasedByOther:
                 if let settled = try settledElsewhere(try reread(profile), since: stored, profile: profile, policy: policy) {
                     return settled
@@ -146,7 +165,7 @@ public struct Refresher: Sendable {
 
     /// Holding the lease: re-reads the record, refreshes when it still needs it, and
     /// writes the result (the vault's write lock is taken only for that write).
-    func refreshHoldingLease(_ stored: Credential, profile: Profile, policy: RefreshPolicy) throws -> (
+    func refreshHoldingLease(_ stored: Credential, profile: Profile, policy: RefreshPolicy, lease: any RefreshLease) throws -> (
         Credential, RefreshOutcome, warnings: [String]
     ) {
         let current = try reread(profile)
@@ -160,6 +179,7 @@ public struct Refresher: Sendable {
         if case .success = result { updated = IssuerBinding.bindingIfUnbound(updated, profile: profile) }
         let rotated = updated.refreshToken != nil && updated.refreshToken != current.refreshToken
         let written = try store(updated, over: current, profile: profile, rotated: rotated)
+        lease.recordRefresh(outcome: Self.logWord(result), rotated: rotated)
         attempts.forEach(onAttempt)
         attempts = []
         if updated.state == .invalid && current.state != .invalid {
@@ -170,6 +190,19 @@ public struct Refresher: Sendable {
         case .success(let outcome):
             if let note = Self.unmeetableMinTTL(written, policy: policy, profile: profile) { warnings.append(note) }
             return (written, outcome, warnings)
+        }
+    }
+
+    /// How a refresh ended, in a word or two, for a shared vault's log of who refreshed.
+    static func logWord(_ result: Result<RefreshOutcome, TokenrunError>) -> String {
+        switch result {
+        case .success: "refreshed"
+        case .failure(let error):
+            switch error.exitStatus {
+            case .reconsentNeeded: "refresh token rejected"
+            case .temporaryFailure: "provider unavailable"
+            default: "failed"
+            }
         }
     }
 

@@ -98,8 +98,7 @@ public final class PostgresSession: Sendable {
     /// statement itself may wait (a lock), on top of the session's timeout.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = [], waiting: Double = 0) throws -> [[String?]] {
-        let params = parameters.map { $0.map(Quoting.json) ?? "null" }.joined(separator: ",")
-        let answer = try exchange("{\"sql\":\(Quoting.json(sql)),\"params\":[\(params)]}", waiting: timeout + waiting)
+        let answer = try statement(sql, parameters, waiting: waiting)
         if case .string(let kind)? = answer["error"] {
             var state: String?
             if case .string(let given)? = answer["sqlstate"] { state = given }
@@ -117,8 +116,24 @@ public final class PostgresSession: Sendable {
         }
     }
 
-    /// The SQLSTATE classes a caller may want to tell apart (lock_timeout, serialization).
-    public static let lockNotAvailable = "55P03"
+    /// Sends one statement; the helper's answer.
+    func statement(_ sql: String, _ parameters: [String?], waiting: Double) throws -> [String: JSONValue] {
+        let params = parameters.map { $0.map(Quoting.json) ?? "null" }.joined(separator: ",")
+        return try exchange("{\"sql\":\(Quoting.json(sql)),\"params\":[\(params)]}", waiting: timeout + waiting)
+    }
+
+    /// lock_timeout ran out.
+    static let lockNotAvailable = "55P03"
+
+    /// Runs a statement that waits for a lock: false when lock_timeout ran out first.
+    public func executeUnlessLocked(_ sql: String, _ parameters: [String?] = [], waiting: Double) throws -> Bool {
+        let answer = try statement(sql, parameters, waiting: waiting)
+        guard case .string(let kind)? = answer["error"] else { return true }
+        var state: String?
+        if case .string(let given)? = answer["sqlstate"] { state = given }
+        if state == Self.lockNotAvailable { return false }
+        throw statementError(kind: kind, message: message(answer), sqlState: state)
+    }
 
     /// A failed statement as the error to show: a broken connection is temporary; a refusal
     /// (privileges, a missing table) is configuration, with its fix.

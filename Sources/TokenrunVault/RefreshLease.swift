@@ -13,6 +13,31 @@
 /// A held lease; released by `release()` or when its holder dies.
 public protocol RefreshLease: AnyObject, Sendable {
     func release()
+
+    /// The credential's record as a shared vault held it when the lease was taken, for the
+    /// holder to copy into this host's vault before it re-reads (another host may have
+    /// refreshed it); nil for a vault of one host.
+    var sharedRecord: SealedRecord? { get }
+
+    /// Where `sharedRecord` came from (the shared vault's URL, redacted), for messages.
+    var sharedLocation: String { get }
+
+    /// Notes how the refresh ended, for a shared vault's log of who refreshed.
+    func recordRefresh(outcome: String, rotated: Bool)
+
+    /// Releases the lease; what went wrong in doing so, as warnings (a shared vault that did
+    /// not take the refreshed record).
+    func finish() -> [String]
+}
+
+extension RefreshLease {
+    public var sharedRecord: SealedRecord? { nil }
+    public var sharedLocation: String { "" }
+    public func recordRefresh(outcome: String, rotated: Bool) {}
+    public func finish() -> [String] {
+        release()
+        return []
+    }
 }
 
 /// How a request for a credential's lease ended.

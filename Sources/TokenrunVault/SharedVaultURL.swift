@@ -42,6 +42,13 @@ public struct SharedVaultURL: Sendable, Equatable {
         return try config?.vaultURL.map(SharedVaultURL.init)
     }
 
+    /// The same, with config.toml read from `configPath` only when TOKENRUN_VAULT_URL is not set.
+    public static func configured(environment: [String: String], configPath: String) throws -> SharedVaultURL? {
+        try configured(
+            environment: environment,
+            config: environment["TOKENRUN_VAULT_URL"] == nil ? try GlobalConfig.load(path: configPath) : nil)
+    }
+
     /// `text` with this URL's secrets replaced by `***`.
     public func scrubbed(_ message: String) -> String { CredentialURL.scrubbed(message, of: text) }
 }

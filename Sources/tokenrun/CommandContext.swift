@@ -14,7 +14,15 @@ struct CommandContext {
         keys = KeyEnvironment(variables: environment, prompt: Terminal.passphrasePrompt())
         profiles = ProfileStore(environment: environment)
         for warning in profiles.warnings { Diagnostics.warning(warning) }
-        vault = SealedVault(storage: FileVaultStorage(path: paths.vault))
+        // A fleet's shared vault is looked up only when a refresh lease or a write needs it. A
+        // config.toml that cannot be used is not obeyed, as for [network] (a refresh says so).
+        let (environment, paths) = (environment, paths)
+        vault = SealedVault(
+            storage: FleetVaultStorage(local: FileVaultStorage(path: paths.vault), environment: environment) {
+                try SharedVaultURL.configured(
+                    environment: environment,
+                    config: environment["TOKENRUN_VAULT_URL"] == nil ? try? GlobalConfig.load(path: paths.globalConfig) : nil)
+            })
     }
 
     var now: Int64 { ProcessEnvironment.now() }

@@ -39,10 +39,14 @@ struct LogCommand: ParsableCommand {
     @Flag(help: "Check the chain of every record in every file; exit 1 at the first bad one.")
     var verify = false
 
+    @Flag(help: "List the fleet's refreshes from the shared vault instead: host, time, outcome, rotation.")
+    var fleet = false
+
     func validate() throws {
         if verify && (n != nil || profile != nil) {
             throw ValidationError("--verify checks the whole trail; leave out -n and -p")
         }
+        if verify && fleet { throw ValidationError("--fleet lists the shared vault's refreshes; --verify checks this host's trail") }
         if let n, n < 0 { throw ValidationError("-n: expected a count of records, found \(n)") }
     }
 
@@ -65,6 +69,22 @@ struct LogCommand: ParsableCommand {
                     Self.printText(result)
                 }
                 broken = !result.isIntact
+                return
+            }
+            if fleet {
+                let shared = try context.connectSharedVault(for: "tokenrun log --fleet")
+                let refreshes = try shared.refreshes(profile: profile, limit: n ?? 20)
+                if json {
+                    for refresh in refreshes { Output.line(try JSONOutput.line(FleetRefreshLine(refresh))) }
+                } else if refreshes.isEmpty {
+                    Output.line("no refreshes in the shared vault \(shared.location) yet")
+                } else {
+                    var rows = [["TIME", "HOST", "PROFILE", "OUTCOME", "ROTATED"]]
+                    for refresh in refreshes {
+                        rows.append([refresh.at, refresh.host, refresh.profile, refresh.outcome, refresh.rotated ? "yes" : "no"])
+                    }
+                    Output.table(rows) { _, _, cell in cell }
+                }
                 return
             }
             let records = try context.audit.last(n ?? 20, profile: profile)
@@ -168,4 +188,21 @@ struct LogCommand: ParsableCommand {
 extension String {
     /// "other_key" → "other key".
     fileprivate var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }
+}
+
+/// One fleet refresh, as `log --fleet --json` prints it.
+struct FleetRefreshLine: Encodable {
+    let at: String
+    let host: String
+    let profile: String
+    let outcome: String
+    let rotated: Bool
+
+    init(_ refresh: FleetRefresh) {
+        at = refresh.at
+        host = refresh.host
+        profile = refresh.profile
+        outcome = refresh.outcome
+        rotated = refresh.rotated
+    }
 }

@@ -4,10 +4,7 @@ import TokenrunKit
 extension CommandContext {
     /// The fleet's shared vault, when TOKENRUN_VAULT_URL or `[vault] url` names one.
     func sharedVaultURL() throws -> SharedVaultURL? {
-        if environment["TOKENRUN_VAULT_URL"] != nil {
-            return try SharedVaultURL.configured(environment: environment, config: nil)
-        }
-        return try SharedVaultURL.configured(environment: environment, config: try GlobalConfig.load(path: paths.globalConfig))
+        try SharedVaultURL.configured(environment: environment, configPath: paths.globalConfig)
     }
 
     /// The shared vault, connected; throws when none is configured.
@@ -42,10 +39,12 @@ enum SharedVaultInit {
                     )
                 }
                 Output.line("this host's vault \(context.paths.vault) is already the shared vault's copy")
+                try pull(shared, into: local)
                 return
             }
-            _ = try context.vault.adopt(headerLine: header, from: shared.location, environment: context.keys)
+            let local = try context.vault.adopt(headerLine: header, from: shared.location, environment: context.keys)
             Output.line("created this host's copy of the shared vault: \(context.paths.vault)")
+            try pull(shared, into: local)
             return
         }
         // The first host: its vault (made now when there is none) gives the shared header.
@@ -69,6 +68,16 @@ enum SharedVaultInit {
         )
         if local.keySource == .keyFile, try !local.sealedRecords().isEmpty {
             Diagnostics.notice("this vault's credentials are not in the shared vault yet: tokenrun vault push")
+        }
+    }
+
+    /// Copies the shared vault's records into this host's vault (each checked first).
+    static func pull(_ shared: SharedVault, into local: UnlockedVault) throws {
+        let changed = try local.adopt(try shared.records().map(\.record), from: shared.location)
+        if !changed.isEmpty {
+            Output.line(
+                "copied \(changed.count) credential\(changed.count == 1 ? "" : "s") from the shared vault: \(changed.joined(separator: ", "))"
+            )
         }
     }
 

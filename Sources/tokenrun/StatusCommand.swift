@@ -37,21 +37,40 @@ struct StatusCommand: ParsableCommand {
             let reports = CredentialReport.build(
                 credentials: credentials, profiles: profile.isEmpty ? nil : profile, store: context.profiles)
             let now = context.now
+            let fleet = try Self.fleetRefreshes(context)
             if json {
-                try printJSON(reports, now: now)
+                try printJSON(reports, now: now, fleet: fleet)
             } else if reports.isEmpty {
                 Output.line("no credentials stored and no profiles of your own yet")
                 Output.line("store one with: tokenrun import -p NAME --refresh-token-stdin")
             } else {
                 var rows = [["PROFILE", "STATE", "ACCESS TOKEN", "NOTE"]]
                 for report in reports {
-                    rows.append([report.profile, report.state, expiry(report, now: now), note(report)])
+                    var note = note(report)
+                    if let last = fleet?.last[report.profile] {
+                        let said = "last refreshed by \(last.host) at \(last.at): \(last.outcome)\(last.rotated ? ", rotated" : "")"
+                        note = note.isEmpty ? said : note + "; " + said
+                    }
+                    rows.append([report.profile, report.state, expiry(report, now: now), note])
                 }
                 Output.table(rows) { row, column, cell in
                     guard row > 0, column == 1 else { return cell }
                     return Colour.paint(cell, Self.colour(ofState: cell))
                 }
             }
+        }
+    }
+
+    /// The shared vault's last refresh of each credential, in fleet mode; a database that
+    /// cannot be reached is a warning (this host's view is still shown).
+    static func fleetRefreshes(_ context: CommandContext) throws -> (location: String, last: [String: FleetRefresh])? {
+        guard try context.sharedVaultURL() != nil else { return nil }
+        do {
+            let shared = try context.connectSharedVault(for: "tokenrun status")
+            return (shared.location, try shared.lastRefreshes())
+        } catch let error as TokenrunError {
+            Diagnostics.warning("the fleet's refreshes are not shown: \(error.summary)")
+            return nil
         }
     }
 
@@ -105,16 +124,19 @@ struct StatusCommand: ParsableCommand {
         let kind: String
         let missing_scopes: [String]
         let needs_login: Bool
+        /// In fleet mode: the shared vault's last refresh of the credential (null otherwise).
+        let last_fleet_refresh: OrNull<FleetRefreshLine>
     }
 
-    func printJSON(_ reports: [CredentialReport], now: Int64) throws {
+    func printJSON(_ reports: [CredentialReport], now: Int64, fleet: (location: String, last: [String: FleetRefresh])?) throws {
         let rows = reports.map { report in
             Row(
                 profile: report.profile, state: report.state, expires_at: OrNull(report.expiresAt.map(Timestamp.iso8601)),
                 expires_in: OrNull(report.expiresAt.map { $0 - now }), has_refresh_token: report.hasRefreshToken,
                 scopes: report.scopes, last_error: OrNull(report.lastError), profile_exists: report.profileExists, kind: report.kind,
                 missing_scopes: report.missingScopes,
-                needs_login: report.state == "invalid" || report.state == "not_logged_in" || !report.missingScopes.isEmpty)
+                needs_login: report.state == "invalid" || report.state == "not_logged_in" || !report.missingScopes.isEmpty,
+                last_fleet_refresh: OrNull(fleet?.last[report.profile].map(FleetRefreshLine.init)))
         }
         Output.line(try JSONOutput.encode(rows))
     }

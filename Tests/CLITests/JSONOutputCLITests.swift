@@ -5,8 +5,8 @@ import Testing
 /// The keys docs/json-output.md documents, per command (DocsCLITests checks that the page names each).
 enum DocumentedJSON {
     static let status: Set = [
-        "expires_at", "expires_in", "has_refresh_token", "kind", "last_error", "missing_scopes", "needs_login", "profile",
-        "profile_exists", "scopes", "state",
+        "expires_at", "expires_in", "has_refresh_token", "kind", "last_error", "last_fleet_refresh", "missing_scopes", "needs_login",
+        "profile", "profile_exists", "scopes", "state",
     ]
     static let doctor: Set = ["checks", "summary"]
     static let doctorCheck: Set = ["fix", "message", "name", "status"]
@@ -24,7 +24,8 @@ enum DocumentedJSON {
     static let profilesShowRefresh: Set = ["on_refresh_signal", "window_seconds"]
     static let profilesShowFile: Set = ["name", "path_env", "template"]
     static let vaultStatus: Set = [
-        "created_at", "credentials", "exists", "key_source", "keyring", "keyring_expires_in", "keyring_name", "path", "unlocks",
+        "backend", "created_at", "credentials", "exists", "key_source", "keyring", "keyring_expires_in", "keyring_name", "path", "shared",
+        "unlocks",
     ]
     static let logRecordAlways: Set = ["event", "pid", "profiles", "time", "uid"]
     static let logRecordAll: Set = [

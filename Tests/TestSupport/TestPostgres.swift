@@ -121,7 +121,7 @@ public final class TestPostgres: @unchecked Sendable {
         guard process == nil else { return }
         let arguments = [
             "-D", root + "/data", "-p", "\(port)", "-k", root, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-            "-c", "max_connections=200",
+            "-c", "max_connections=200", "-c", "log_connections=on",
         ]
         let started =
             asUser.map { sandbox.start(["-u", $0, "--", bin + "/postgres"] + arguments, program: "/sbin/runuser") }
@@ -139,11 +139,25 @@ public final class TestPostgres: @unchecked Sendable {
         throw PostgresError.failed("the server did not start: \(started.wait().all)")
     }
 
+    /// What earlier runs of the server logged (before a `stop`).
+    private var earlierLog = ""
+
+    /// Everything the server logged (its standard error), across restarts.
+    public var log: String { earlierLog + (process?.stderrSoFar ?? "") }
+
+    /// How many connections to `database` the server has let in so far (log_connections).
+    public func connections(to database: String) -> Int {
+        log.split(separator: "\n").filter { line in
+            line.contains("connection authorized") && (line.contains("database=\(database) ") || line.hasSuffix("database=\(database)"))
+        }.count
+    }
+
     /// Stops the server (a fast shutdown: open connections are closed). The signal goes to
     /// the postmaster itself (its pid is in postmaster.pid), not to runuser.
     public func stop() {
         guard let process else { return }
         self.process = nil
+        defer { earlierLog += process.stderrSoFar }
         let postmaster = readText(root + "/data/postmaster.pid")?.split(separator: "\n").first.flatMap { pid_t($0) }
         if let postmaster { kill(postmaster, SIGINT) } else { process.signal(SIGINT) }
         for _ in 0..<200 {
@@ -209,6 +223,9 @@ public struct TestDatabase: Sendable {
     public func grantFleetRole() throws { try admin(TestPostgres.grants) }
 
     public func dump() throws -> String { try server.dump(name) }
+
+    /// How many connections to this database the server has let in so far.
+    public var connections: Int { server.connections(to: name) }
 }
 
 /// A lock without Foundation.

@@ -52,7 +52,7 @@ struct GlobalConfigTests {
         #expect(found.hint == "did you mean \"on_reauth_required\"?")
         #expect(found.description.hasPrefix("\(path):3: "))
         let far = try #require(try diagnostic("editor = \"vim\"\n"))
-        #expect(far.hint == "valid keys here: on_reauth_required, network")
+        #expect(far.hint == "valid keys here: on_reauth_required, network, vault")
     }
 
     @Test("a table is not a known key either")

@@ -33,6 +33,13 @@ struct TokenrunErrorCasesTests {
         .providerUnavailable(profile: "p", reason: "connection refused", attempts: 3),
         .clientRejected(profile: "p", clientID: "c", detail: "invalid_client"),
         .refreshRefused(profile: "p", reason: "HTTP 403"), .networkHelperMissing(path: "/bin/tokenrun-http"),
+        .sharedVaultURLInvalid(url: "mysql://***@db/x", reason: "it is not a PostgreSQL URL (postgresql://… or postgres://…)"),
+        .sharedVaultUnavailable(location: "postgresql://***@db:5432/tokenrun", reason: "Connection refused"),
+        .sharedVaultRefused(
+            location: "postgresql://***@db:5432/tokenrun", reason: "permission denied for table tokenrun_records",
+            hint: "grant tokenrun's role what the README's fleet mode lists (SELECT, INSERT, UPDATE on its tables)"),
+        .sharedVaultTampered(location: "postgresql://***@db:5432/tokenrun", reason: "the record for \"demo\" fails authentication"),
+        .databaseHelperMissing(path: "/bin/tokenrun-pg"),
         .certificateRejected(host: "login.example.com:443", problem: "unknown issuer", trust: "the system's trusted CAs"),
         .caFileUnusable(trust: "SSL_CERT_FILE=/nosuch.pem", why: "error setting certificate file: /nosuch.pem"),
         .proxyAuthenticationFailed(proxy: "http://***@proxy:3128 (HTTPS_PROXY)", why: "it asked for a user name and password (HTTP 407)"),

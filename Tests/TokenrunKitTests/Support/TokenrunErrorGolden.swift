@@ -103,6 +103,22 @@ enum TokenrunErrorGolden {
         networkHelperMissing: exit 78 (configuration)
           error: cannot start tokenrun's network helper (/bin/tokenrun-http), so no token can be fetched
           hint: install tokenrun-http in the same directory as tokenrun (make install does)
+        sharedVaultURLInvalid: exit 78 (configuration)
+          error: the shared vault URL mysql://***@db/x cannot be used: it is not a PostgreSQL URL (postgresql://… or postgres://…)
+          hint: write it as libpq does: postgresql://USER@HOST:5432/DBNAME (the password in ~/.pgpass or PGPASSFILE), in TOKENRUN_VAULT_URL or [vault] url of config.toml
+        sharedVaultUnavailable: exit 75 (temporaryFailure)
+          error: cannot reach the shared vault postgresql://***@db:5432/tokenrun: Connection refused
+          hint: check that the database is up and this host may reach it: psql 'postgresql://***@db:5432/tokenrun' -c 'select 1'
+          hint: this is temporary: retry later (exit status 75)
+        sharedVaultRefused: exit 78 (configuration)
+          error: the shared vault postgresql://***@db:5432/tokenrun refused: permission denied for table tokenrun_records
+          hint: grant tokenrun's role what the README's fleet mode lists (SELECT, INSERT, UPDATE on its tables)
+        sharedVaultTampered: exit 78 (configuration)
+          error: the shared vault postgresql://***@db:5432/tokenrun holds what this vault did not seal: the record for "demo" fails authentication; nothing was taken from it
+          hint: check who can write its tables; restore them from a backup, or push a good copy from a host: tokenrun vault push
+        databaseHelperMissing: exit 78 (configuration)
+          error: cannot start tokenrun's database helper (/bin/tokenrun-pg), so the shared vault cannot be reached
+          hint: install tokenrun-pg in the same directory as tokenrun (make install does)
         certificateRejected: exit 78 (configuration)
           error: the certificate of login.example.com:443 is not trusted: unknown issuer (checked against the system's trusted CAs); nothing was sent
           hint: if a private or company CA signs it, trust that CA: ca_file = "/path/to/ca.pem" in the profile's [oauth] table or in [network] of ~/.config/tokenrun/config.toml, or export SSL_CERT_FILE=/path/to/ca.pem
