@@ -303,7 +303,7 @@ extension TokenrunError {
             return Parts(
                 "cannot reach the shared vault \(location): \(reason)",
                 [
-                    "check that the database is up and this host may reach it: psql \(Self.shellQuoted(location)) -c 'select 1'",
+                    "check that the database is up and this host may reach it, with the same URL: psql \"$TOKENRUN_VAULT_URL\" -c 'select 1'",
                     Self.retryLaterHint,
                 ],
                 .temporaryFailure)

@@ -108,7 +108,7 @@ enum TokenrunErrorGolden {
           hint: write it as libpq does: postgresql://USER@HOST:5432/DBNAME (the password in ~/.pgpass or PGPASSFILE), in TOKENRUN_VAULT_URL or [vault] url of config.toml
         sharedVaultUnavailable: exit 75 (temporaryFailure)
           error: cannot reach the shared vault postgresql://***@db:5432/tokenrun: Connection refused
-          hint: check that the database is up and this host may reach it: psql 'postgresql://***@db:5432/tokenrun' -c 'select 1'
+          hint: check that the database is up and this host may reach it, with the same URL: psql "$TOKENRUN_VAULT_URL" -c 'select 1'
           hint: this is temporary: retry later (exit status 75)
         sharedVaultRefused: exit 78 (configuration)
           error: the shared vault postgresql://***@db:5432/tokenrun refused: permission denied for table tokenrun_records
