@@ -150,6 +150,25 @@ struct FleetTests {
         #expect(try db.admin("SELECT version FROM tokenrun_records").hasPrefix("2"))
     }
 
+    @Test("import and revoke on a host write the shared vault's row (a new version, then none)")
+    func importAndRevokeReachTheSharedVault() throws {
+        let e = try EndToEnd()
+        try e.login()
+        let a = FleetHost("host-a", url: db.adminURL, box: e.box)
+        #expect(a.run(["vault", "init"]).status == 0)
+        #expect(a.run(["vault", "push"]).status == 0)
+        let seed = try e.provider.seed()
+        let imported = a.run(["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token + "\n")
+        #expect(imported.status == 0, "\(imported.all)")
+        let row = try db.admin("SELECT version || ' ' || updated_by || ' ' || sealed FROM tokenrun_records WHERE profile = 'demo'")
+        let line = try #require(e.box.read(e.box.vaultPath)).split(separator: "\n").first { $0.hasPrefix("demo ") }
+        let sealed = try #require(line).split(separator: " ")[1]
+        #expect(row.trimmingCharacters(in: .whitespacesAndNewlines) == "2 host-a \(sealed)", "\(row)")
+        let revoked = a.run(["revoke", "-p", "demo"])
+        #expect(revoked.status == 0, "\(revoked.all)")
+        #expect(try db.admin("SELECT count(*) FROM tokenrun_records").hasPrefix("0"))
+    }
+
     @Test("the least privileges of the README suffice for the hosts; its password can live in ~/.pgpass")
     func leastPrivileges() throws {
         let a = FleetHost("host-a", url: db.adminURL)

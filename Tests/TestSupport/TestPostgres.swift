@@ -182,13 +182,12 @@ public final class TestPostgres: @unchecked Sendable {
         return result.stdout
     }
 
-    /// The least privileges a fleet's hosts need, as the README lists them.
-    public static let grants = """
-        GRANT SELECT ON tokenrun_meta TO tokenrun_fleet;
-        GRANT SELECT, INSERT, UPDATE, DELETE ON tokenrun_records TO tokenrun_fleet;
-        GRANT SELECT, INSERT ON tokenrun_refreshes TO tokenrun_fleet;
-        GRANT USAGE ON SEQUENCE tokenrun_refreshes_id_seq TO tokenrun_fleet;
-        """
+    /// The least privileges a fleet's hosts need: the README's ```sql block, as it stands there.
+    public static var grants: String {
+        let readme = readText(TestProvider.repository + "/README.md") ?? ""
+        guard let start = readme.firstRange(of: "```sql\n"), let end = readme[start.upperBound...].firstRange(of: "```") else { return "" }
+        return String(readme[start.upperBound..<end.lowerBound])
+    }
 
     /// pg_dump of `database`, as plain SQL.
     public func dump(_ database: String) throws -> String {
@@ -220,7 +219,10 @@ public struct TestDatabase: Sendable {
     public func admin(_ sql: String) throws -> String { try server.admin(sql, database: name) }
 
     /// Grants the fleet's role what the README says, on the tables `tokenrun vault init` made.
-    public func grantFleetRole() throws { try admin(TestPostgres.grants) }
+    public func grantFleetRole() throws {
+        precondition(TestPostgres.grants.contains("GRANT"), "README.md has no ```sql block of grants")
+        try admin(TestPostgres.grants)
+    }
 
     public func dump() throws -> String { try server.dump(name) }
 
