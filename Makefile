@@ -5,7 +5,7 @@
 #   make stress     the long stress and crash-safety tests: 100 concurrent launches for 30 s,
 #                   then 300 SIGKILLs during refreshes (STRESS_SECONDS, STRESS_WORKERS, STRESS_LIFETIME,
 #                   CRASH_ITERATIONS)
-#   make install    install tokenrun and its network helper tokenrun-http, stripped, to $(DESTDIR)$(PREFIX)/bin,
+#   make install    install tokenrun and its helpers tokenrun-http and tokenrun-pg, stripped, to $(DESTDIR)$(PREFIX)/bin,
 #                   the man pages and the bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share
 #                   (STRIP= keeps the programs' symbols, for symbolized backtraces)
 #   make deb        tokenrun_VERSION_ARCH.deb (dpkg-deb, dpkg-shlibdeps), checked by lintian; installs

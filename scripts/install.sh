@@ -26,7 +26,8 @@ esac
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 root="${DESTDIR:-}$prefix"
 # Every file installed, relative to the prefix: the programs first.
-files="bin/tokenrun bin/tokenrun-http share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1
+files="bin/tokenrun bin/tokenrun-http bin/tokenrun-pg share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1
+share/man/man1/tokenrun-pg.1
 share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun
 share/fish/vendor_completions.d/tokenrun.fish share/doc/tokenrun/NOTICES"
 

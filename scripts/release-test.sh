@@ -3,7 +3,7 @@
 # a user would.
 #   sh scripts/release-test.sh PYTHON     (PYTHON: the venv with the test provider's packages)
 #  1. Every standard build runs: swift build -c release, with and without
-#     --static-swift-stdlib, and make release (tokenrun and tokenrun-http --version).
+#     --static-swift-stdlib, and make release (tokenrun, tokenrun-http and tokenrun-pg --version).
 #  2. make install into a DESTDIR: stripped programs; then the smoke test below.
 #     make install STRIP= keeps the symbols, and the Swift backtracer names
 #     tokenrun's functions in a crash report (the recipe of docs/troubleshooting.md).
@@ -67,7 +67,7 @@ quiet() {
 }
 commit=$(git rev-parse --short=12 HEAD)
 expect_version() {  # BIN_DIR LABEL
-    for program in tokenrun tokenrun-http; do
+    for program in tokenrun tokenrun-http tokenrun-pg; do
         status=0
         got=$("$1/$program" --version 2>&1) || status=$?
         [ "$status" -eq 0 ] || fail "$2: $program --version exited with status $status: $got"
@@ -160,11 +160,11 @@ SEED
 step "2. make install into a DESTDIR"
 DESTDIR="$scratch/destdir" run make install > "$scratch/install.log" 2>&1 || { tail -20 "$scratch/install.log" >&2; fail "make install failed"; }
 installed="$scratch/destdir/usr/local"
-for f in bin/tokenrun bin/tokenrun-http share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 \
+for f in bin/tokenrun bin/tokenrun-http bin/tokenrun-pg share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 share/man/man1/tokenrun-pg.1 \
     share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun share/fish/vendor_completions.d/tokenrun.fish; do
     [ -f "$installed/$f" ] || fail "make install did not install $f"
 done
-for program in tokenrun tokenrun-http; do
+for program in tokenrun tokenrun-http tokenrun-pg; do
     ! unstripped "$installed/bin/$program" || fail "make install left $program unstripped"
 done
 grep -q "^\.Os tokenrun $version\$" "$installed/share/man/man1/tokenrun.1" || fail "the installed man page does not carry version $version"
@@ -177,6 +177,10 @@ ldd "$installed/bin/tokenrun-http" | grep -q 'libcurl\.so\.4' || fail "tokenrun-
 # link arguments) is loaded before main on every refresh.
 needed=$(readelf -d "$installed/bin/tokenrun-http" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
 [ "$needed" = "libc.so.6 libcurl.so.4 " ] || fail "tokenrun-http names more libraries than libcurl and libc: $needed"
+# The database helper likewise: Embedded Swift over the system's libpq, small, nothing more.
+[ "$(stat -c %s "$installed/bin/tokenrun-pg")" -le 2097152 ] || fail "tokenrun-pg is over 2 MiB stripped"
+needed=$(readelf -d "$installed/bin/tokenrun-pg" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+[ "$needed" = "libc.so.6 libpq.so.5 " ] || fail "tokenrun-pg names other libraries than libpq and libc: $needed"
 expect_version "$installed/bin" "make install"
 smoke "$installed/bin"
 # sudo's PATH usually has no swift: make install then installs the release build as it is.
@@ -239,9 +243,11 @@ run make deb
     fail "the package's name or version is wrong: $(dpkg-deb -f "$deb" Package Version)"
 # tokenrun links libsodium statically (Built-Using names it); the helper loads the system's libcurl.
 dpkg-deb -f "$deb" Depends | grep -q libcurl4 || fail "Depends does not name libcurl4: $(dpkg-deb -f "$deb" Depends)"
+dpkg-deb -f "$deb" Depends | grep -q libpq5 || fail "Depends does not name libpq5: $(dpkg-deb -f "$deb" Depends)"
 dpkg-deb -f "$deb" Built-Using | grep -q libsodium || fail "Built-Using does not name libsodium: $(dpkg-deb -f "$deb" Built-Using)"
 contents=$(dpkg-deb -c "$deb")
-for f in ./usr/bin/tokenrun ./usr/bin/tokenrun-http ./usr/share/man/man1/tokenrun.1.gz ./usr/share/man/man1/tokenrun-http.1.gz \
+for f in ./usr/bin/tokenrun ./usr/bin/tokenrun-http ./usr/bin/tokenrun-pg ./usr/share/man/man1/tokenrun.1.gz \
+    ./usr/share/man/man1/tokenrun-http.1.gz ./usr/share/man/man1/tokenrun-pg.1.gz \
     ./usr/share/bash-completion/completions/tokenrun ./usr/share/zsh/vendor-completions/_tokenrun \
     ./usr/share/fish/vendor_completions.d/tokenrun.fish ./usr/share/doc/tokenrun/copyright ./usr/share/doc/tokenrun/changelog.gz \
     ./usr/share/doc/tokenrun/NOTICES; do
@@ -273,7 +279,7 @@ step "4. make dist"
 run make dist > "$scratch/dist.log" 2>&1 || { tail -20 "$scratch/dist.log" >&2; fail "make dist failed"; }
 [ -f "$dist.tar.gz" ] || fail "make dist wrote no $dist.tar.gz"
 listing=$(tar tzf "$dist.tar.gz")
-for f in bin/tokenrun bin/tokenrun-http share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 \
+for f in bin/tokenrun bin/tokenrun-http bin/tokenrun-pg share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 share/man/man1/tokenrun-pg.1 \
     share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun \
     share/fish/vendor_completions.d/tokenrun.fish share/doc/tokenrun/NOTICES README.md SECURITY.md LICENSE install.sh \
     docs/troubleshooting.md docs/profiles.md; do

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Lays out what gets installed, as it sits under a prefix, in STAGE_DIR:
 #   sh scripts/stage.sh BIN_DIR STAGE_DIR [STRIP]
-#     bin/tokenrun, bin/tokenrun-http             the programs, stripped with STRIP (strip by default;
+#     bin/tokenrun, bin/tokenrun-http, bin/tokenrun-pg   the programs, stripped with STRIP (strip by default;
 #                                                  an empty STRIP keeps their symbols)
-#     share/man/man1/tokenrun.1, tokenrun-http.1   the man pages, with the version of VERSION
+#     share/man/man1/tokenrun.1, tokenrun-http.1, tokenrun-pg.1   the man pages, with the version of VERSION
 #     share/bash-completion/completions/tokenrun, share/zsh/site-functions/_tokenrun,
 #     share/fish/vendor_completions.d/tokenrun.fish
 #     share/doc/tokenrun/NOTICES                   the NOTICE files of the Swift packages linked in
@@ -22,7 +22,7 @@ version=$(tr -d ' \t\r\n' < "$top/VERSION")
 rm -rf "$stage"
 mkdir -p "$stage/bin" "$stage/share/man/man1" "$stage/share/bash-completion/completions" \
     "$stage/share/zsh/site-functions" "$stage/share/fish/vendor_completions.d" "$stage/share/doc/tokenrun"
-for program in tokenrun tokenrun-http; do
+for program in tokenrun tokenrun-http tokenrun-pg; do
     [ -x "$bin/$program" ] || { echo "stage.sh: $bin/$program is missing: build it first (make release)" >&2; exit 1; }
     cp "$bin/$program" "$stage/bin/$program"
     chmod 0755 "$stage/bin/$program"
@@ -30,7 +30,7 @@ for program in tokenrun tokenrun-http; do
     [ -z "$strip" ] || "$strip" --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/bin/$program"
 done
 # The version goes into the pages' footer (mdoc's .Os).
-for page in tokenrun.1 tokenrun-http.1; do
+for page in tokenrun.1 tokenrun-http.1 tokenrun-pg.1; do
     sed "s/^\.Os.*/.Os tokenrun $version/" "$top/man/$page" > "$stage/share/man/man1/$page"
 done
 # bash-completion sources the file: no #! line.

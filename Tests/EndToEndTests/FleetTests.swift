@@ -193,6 +193,25 @@ struct FleetTests {
         fleet.box.write(".pgpass", "127.0.0.1:\(db.port):\(db.name):\(TestPostgres.fleetRole):\(TestPostgres.fleetPassword)\n", mode: 0o600)
         let status = fleet.run(["vault", "status"])
         #expect(status.status == 0 && status.stdout.contains("schema 1"), "\(status.all)")
+
+        // Or a libpq service name, from the file PGSERVICEFILE names (libpq reads it in tokenrun-pg).
+        fleet.box.write("pg_service.conf", "[fleet]\nhost=127.0.0.1\nport=\(db.port)\ndbname=\(db.name)\nuser=\(TestPostgres.fleetRole)\n")
+        fleet.url = "postgresql:///?service=fleet"
+        let service = fleet.run(["vault", "status"], environment: ["PGSERVICEFILE": fleet.box.root + "/pg_service.conf"])
+        #expect(service.status == 0 && service.stdout.contains("schema 1"), "\(service.all)")
+    }
+
+    @Test("a host can take the fleet's key as the systemd credential tokenrun-vault-key")
+    func keyAsSystemdCredential() throws {
+        let a = FleetHost("host-a", url: db.adminURL)
+        #expect(a.run(["vault", "init"]).status == 0)
+        let b = FleetHost("host-b", url: db.adminURL)
+        let credentials = b.box.root + "/credentials"
+        b.box.write(path: credentials + "/tokenrun-vault-key", bytes: try #require(readBytes(a.box.keyPath)), mode: 0o400)
+        let joined = b.run(["vault", "init"], environment: ["CREDENTIALS_DIRECTORY": credentials])
+        #expect(joined.status == 0 && joined.stdout.contains("created this host's copy"), "\(joined.all)")
+        #expect(!FileManagerLike.exists(b.box.keyPath), "the key was written to a file")
+        #expect(b.run(["vault", "status"], environment: ["CREDENTIALS_DIRECTORY": credentials]).status == 0)
     }
 
     @Test("a wrong password or a database that is down: named, redacted, with the exit status that fits")
