@@ -34,6 +34,13 @@ let embedded: [SwiftSetting] = [
     .enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-resource-dir", swiftResources]),
 ]
 let embeddedLibraries = swiftResources + "/embedded/x86_64-unknown-linux-gnu"
+// How the Embedded helpers link: the Unicode tables only, and -no-static-stdlib, since Embedded
+// Swift links no standard library and the static one's arguments (make release's
+// --static-swift-stdlib) would add libstdc++ and libm, which the helpers never call and which
+// took each refresh a millisecond to load.
+let embeddedHelperLinking: [LinkerSetting] = [
+    .unsafeFlags(["-L" + embeddedLibraries, "-lswiftUnicodeDataTables", "-no-static-stdlib", "-Xlinker", "--as-needed"])
+]
 
 let package = Package(
     name: "tokenrun",
@@ -109,14 +116,7 @@ let package = Package(
             name: "tokenrun-http",
             dependencies: ["TokenrunCurl", "TokenrunHelperKit"],
             swiftSettings: embedded,
-            // -no-static-stdlib: Embedded Swift links no standard library, and the static one's
-            // arguments (make release's --static-swift-stdlib) would add libstdc++ and libm,
-            // which it never calls and which took each refresh a millisecond to load.
-            linkerSettings: [
-                .unsafeFlags([
-                    "-L" + embeddedLibraries, "-lswiftUnicodeDataTables", "-no-static-stdlib", "-Xlinker", "--as-needed",
-                ])
-            ],
+            linkerSettings: embeddedHelperLinking,
             plugins: ["VersionPlugin"]
         ),
         // A fleet's shared vault lives in PostgreSQL, reached through its own helper over
@@ -131,11 +131,7 @@ let package = Package(
             name: "tokenrun-pg",
             dependencies: ["TokenrunPostgres", "TokenrunHelperKit"],
             swiftSettings: embedded,
-            linkerSettings: [
-                .unsafeFlags([
-                    "-L" + embeddedLibraries, "-lswiftUnicodeDataTables", "-no-static-stdlib", "-Xlinker", "--as-needed",
-                ])
-            ],
+            linkerSettings: embeddedHelperLinking,
             plugins: ["VersionPlugin"]
         ),
         .executableTarget(

@@ -95,6 +95,29 @@ public enum HelperProcess {
         bytes.withUnsafeMutableBytes { if let base = $0.baseAddress { explicit_bzero(base, $0.count) } }
     }
 
+    /// A helper's own command line: `--version` and `--help` answer and exit, anything else
+    /// (and a terminal on stdin: tokenrun writes there) exits 64 with `about`.
+    public static func handleCommandLine(name: String, version: String, about: String) {
+        let arguments = Self.arguments
+        if arguments.count > 1 {
+            switch arguments[1] {
+            case "--version":
+                write(version + "\n", to: 1)
+                exit(0)
+            case "--help", "-h":
+                write(about + "See \(name)(1) and tokenrun(1).\n", to: 1)
+                exit(0)
+            default:
+                write("\(name): unknown argument '\(arguments[1])'\n" + about, to: 2)
+                exit(64)
+            }
+        }
+        if standardInputIsTerminal {
+            write(about, to: 2)
+            exit(64)
+        }
+    }
+
     /// The helper holds a refresh token: no core dumps, not dumpable, and it dies with tokenrun.
     public static func harden() {
         var core = rlimit()

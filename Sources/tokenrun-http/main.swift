@@ -72,25 +72,9 @@ func request(from json: HelperJSON) -> CurlRequest? {
 func main() -> Never {
     HelperProcess.harden()
 
-    let about = "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n"
-    let arguments = HelperProcess.arguments
-    if arguments.count > 1 {
-        switch arguments[1] {
-        case "--version":
-            HelperProcess.write("tokenrun-http \(generatedVersion) (commit \(generatedCommit))\n", to: 1)
-            HelperProcess.exit(0)
-        case "--help", "-h":
-            HelperProcess.write(about + "See tokenrun-http(1) and tokenrun(1).\n", to: 1)
-            HelperProcess.exit(0)
-        default:
-            HelperProcess.write("tokenrun-http: unknown argument '\(arguments[1])'\n" + about, to: 2)
-            HelperProcess.exit(64)
-        }
-    }
-    if HelperProcess.standardInputIsTerminal {
-        HelperProcess.write(about, to: 2)
-        HelperProcess.exit(64)
-    }
+    HelperProcess.handleCommandLine(
+        name: "tokenrun-http", version: "tokenrun-http \(generatedVersion) (commit \(generatedCommit))",
+        about: "tokenrun-http is tokenrun's network helper; tokenrun starts it when a token must be fetched.\n")
     var input = HelperProcess.readStandardInput(limit: 1 << 20)
     let parsed = HelperJSON.parse(input)
     HelperProcess.zero(&input)

@@ -57,26 +57,10 @@ func statement(_ json: HelperJSON) -> (String, [String?])? {
 
 func main() -> Never {
     HelperProcess.harden()
-    let about = "tokenrun-pg is tokenrun's database helper; tokenrun starts it when a fleet's shared vault is used.\n"
-    let arguments = HelperProcess.arguments
-    if arguments.count > 1 {
-        switch arguments[1] {
-        case "--version":
-            HelperProcess.write(
-                "tokenrun-pg \(generatedVersion) (commit \(generatedCommit)), libpq \(PostgresConnection.libraryVersion)\n", to: 1)
-            HelperProcess.exit(0)
-        case "--help", "-h":
-            HelperProcess.write(about + "See tokenrun-pg(1) and tokenrun(1).\n", to: 1)
-            HelperProcess.exit(0)
-        default:
-            HelperProcess.write("tokenrun-pg: unknown argument '\(arguments[1])'\n" + about, to: 2)
-            HelperProcess.exit(64)
-        }
-    }
-    if HelperProcess.standardInputIsTerminal {
-        HelperProcess.write(about, to: 2)
-        HelperProcess.exit(64)
-    }
+    HelperProcess.handleCommandLine(
+        name: "tokenrun-pg",
+        version: "tokenrun-pg \(generatedVersion) (commit \(generatedCommit)), libpq \(PostgresConnection.libraryVersion)",
+        about: "tokenrun-pg is tokenrun's database helper; tokenrun starts it when a fleet's shared vault is used.\n")
     var lines = HelperProcess.LineReader(limit: 16 << 20)
     guard var first = lines.next() else { HelperProcess.exit(0) }
     let opening = HelperJSON.parse(first)
