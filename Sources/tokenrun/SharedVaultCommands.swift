@@ -42,7 +42,16 @@ enum SharedVaultInit {
                 try pull(shared, into: local)
                 return
             }
-            let local = try context.vault.adopt(headerLine: header, from: shared.location, environment: context.keys)
+            let local: UnlockedVault
+            do {
+                local = try context.vault.adopt(headerLine: header, from: shared.location, environment: context.keys)
+            } catch TokenrunError.noKeySource {
+                throw TokenrunError.sharedVaultRefused(
+                    location: shared.location, reason: "this host has no copy of the fleet's vault key",
+                    hint:
+                        "copy the key file of the host that ran tokenrun vault init first to \(origin(context)) (mode 600), or hand it over as the systemd credential tokenrun-vault-key; then run tokenrun vault init again"
+                )
+            }
             Output.line("created this host's copy of the shared vault: \(context.paths.vault)")
             try pull(shared, into: local)
             return

@@ -165,6 +165,23 @@ extension FleetTests {
             #expect(log.split(separator: "\n") == ["host-2"], "\(log)")
         }
 
+        @Test("a row someone altered in the database is refused: 78 naming the shared vault, the host's copy untouched, no token request")
+        func alteredRowIsRefused() throws {
+            let hosts = try fleet(2)
+            // Another sealed record's MAC: well-formed, but not this vault's MAC of this record.
+            try db.admin("UPDATE tokenrun_records SET mac = translate(mac, 'ABCDEFGHabcdefgh', 'BCDEFGHAbcdefgha')")
+            let before = try e.provider.stats()
+            let copy = hosts[1].box.read(hosts[1].box.vaultPath)
+            let result = hosts[1].box.run(launchArguments(), environment: hosts[1].environment)
+            #expect(result.status == 78, "\(result.all)")
+            #expect(
+                result.stderr.contains(
+                    "the shared vault postgresql://***@127.0.0.1:\(db.port)/\(db.name) holds what this vault did not seal"),
+                "\(result.stderr)")
+            #expect(hosts[1].box.read(hosts[1].box.vaultPath) == copy, "the host's copy was written")
+            #expect(try e.provider.stats().token_requests == before.token_requests)
+        }
+
         @Test("the child never sees the shared vault's URL or its password, nor does --verbose or the audit trail show it")
         func childNeverSeesTheURL() throws {
             let hosts = try fleet(2)

@@ -99,6 +99,8 @@ struct FleetTests {
         let b = FleetHost("host-b", url: db.adminURL)
         let keyless = b.run(["vault", "init"])
         #expect(keyless.status == 78, "\(keyless.all)")
+        #expect(keyless.stderr.contains("this host has no copy of the fleet's vault key"), "\(keyless.all)")
+        #expect(keyless.stderr.contains("hint: copy the key file of the host that ran tokenrun vault init first"), "\(keyless.all)")
         #expect(!FileManagerLike.exists(b.box.vaultPath))
 
         let c = FleetHost("host-c", url: db.adminURL)
