@@ -19,6 +19,8 @@ extension Doctor {
         var storedProfiles: [String] = []
         /// Every credential, when the vault could be opened without asking.
         var credentials: [String: Credential]?
+        /// The vault file's header line (how its key is wrapped), for the fleet check.
+        var headerLine: String?
     }
 
     func inspectVault() -> VaultInspection {
@@ -51,6 +53,8 @@ extension Doctor {
             return result
         }
         result.storedProfiles = file.header.records.map(\.profile).sorted()
+        let lines = file.authenticatedBytes.split(separator: UInt8(ascii: "\n"), maxSplits: 2)
+        if lines.count >= 2 { result.headerLine = String(decoding: lines[1], as: UTF8.self) }
 
         let sealed = SealedVault(storage: FileVaultStorage(path: path))
         let kind = file.header.keySource

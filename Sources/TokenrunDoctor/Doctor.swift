@@ -4,7 +4,8 @@
 //   refreshes a token, never removes a leftover directory, and never asks for
 //   a passphrase (a vault it cannot open without asking is reported as such).
 // - The network is touched only by the endpoint probe (EndpointProbe), for
-//   profiles with a stored credential or named with -p, and not when offline.
+//   profiles with a stored credential or named with -p, and by the fleet check
+//   (one connection to the shared vault, reads only), and not when offline.
 // - No message or fix holds a secret: names, paths, URLs, states, durations.
 // - The library returns the checks; the executable prints them.
 import TokenrunOAuth
@@ -43,6 +44,7 @@ public struct Doctor: Sendable {
         let now = clock()
         let vault = inspectVault()
         var checks = vault.checks
+        if let shared = sharedVaultCheck(localHeaderLine: vault.headerLine) { checks.append(shared) }
         checks += profileFileChecks()
         if let config = globalConfigCheck() { checks.append(config) }
 

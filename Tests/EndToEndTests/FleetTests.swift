@@ -203,6 +203,40 @@ struct FleetTests {
         #expect(service.status == 0 && service.stdout.contains("schema 1"), "\(service.all)")
     }
 
+    /// doctor's vault.shared check: its status and message.
+    func sharedCheck(_ host: FleetHost, _ extra: [String] = []) throws -> (status: String, message: String, fix: String?) {
+        let result = host.run(["doctor", "--json"] + extra)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.all)")
+        let checks = try #require(report["checks"] as? [[String: Any]])
+        let check = try #require(checks.first { $0["name"] as? String == "vault.shared" }, "\(result.stdout)")
+        #expect(!result.all.contains(TestPostgres.adminPassword))
+        return (check["status"] as? String ?? "", check["message"] as? String ?? "", check["fix"] as? String)
+    }
+
+    @Test("doctor's vault.shared: the database, its schema and whether this host's vault is its copy; skipped --offline")
+    func doctorCheck() throws {
+        let a = FleetHost("host-a", url: db.adminURL)
+        let empty = try sharedCheck(a)
+        #expect(empty.status == "fail" && empty.message.contains("holds no tokenrun tables"), "\(empty)")
+        #expect(a.run(["vault", "init"]).status == 0)
+        let good = try sharedCheck(a)
+        #expect(
+            good.status == "pass" && good.message.contains("schema 1") && good.message.contains("this host's vault is its copy"), "\(good)")
+        #expect(good.message.hasPrefix("postgresql://***@127.0.0.1:\(db.port)/\(db.name)"), "\(good)")
+        let offline = try sharedCheck(a, ["--offline"])
+        #expect(offline.status == "pass" && offline.message.contains("not contacted (--offline)"), "\(offline)")
+
+        let other = FleetHost("host-o", url: db.adminURL)
+        #expect(other.box.run(["vault", "init"]).status == 0)  // a vault of its own, outside the fleet
+        let foreign = try sharedCheck(other)
+        #expect(foreign.status == "fail" && foreign.message.contains("is another vault"), "\(foreign)")
+
+        db.server.stop()
+        defer { try? db.server.start() }
+        let down = try sharedCheck(a)
+        #expect(down.status == "fail" && down.message.contains("cannot reach the shared vault"), "\(down)")
+    }
+
     @Test("a host can take the fleet's key as the systemd credential tokenrun-vault-key")
     func keyAsSystemdCredential() throws {
         let a = FleetHost("host-a", url: db.adminURL)
