@@ -99,6 +99,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case sharedVaultUnavailable(location: String, reason: String)
     case sharedVaultRefused(location: String, reason: String, hint: String)
     case sharedVaultTampered(location: String, reason: String)
+    /// The change was written to this host's vault, not to the shared one.
+    case sharedVaultNotUpdated(location: String, reason: String)
     case databaseHelperMissing(path: String)
 
     // Launching
@@ -315,6 +317,13 @@ extension TokenrunError {
                 [
                     "check who can write its tables; restore them from a backup, or push a good copy from a host: tokenrun vault push"
                 ])
+        case .sharedVaultNotUpdated(let location, let reason):
+            return Parts(
+                "stored on this host only: the shared vault \(location) did not take the change (\(reason))",
+                [
+                    "once it is reachable, copy it there: tokenrun vault push --replace (other hosts keep the shared vault's record until then)"
+                ],
+                .temporaryFailure)
         case .databaseHelperMissing(let path):
             return Parts(
                 "cannot start tokenrun's database helper (\(path)), so the shared vault cannot be reached",

@@ -54,7 +54,12 @@ public struct FleetVaultStorage: VaultStorage {
         guard let after, let url = try sharedURL() else { return }
         let changes = Self.changes(from: before, to: after)
         if changes.written.isEmpty && changes.removed.isEmpty { return }
-        try publish(changes, url: url)
+        do {
+            try publish(changes, url: url)
+        } catch let error as TokenrunError {
+            // The local write stands (nothing is lost); the error says the fleet did not get it.
+            throw TokenrunError.sharedVaultNotUpdated(location: url.shown, reason: error.summary)
+        }
     }
 
     /// Records written (new or changed) and removed between two versions of the vault file.

@@ -269,8 +269,17 @@ struct FleetTests {
         #expect(!down.all.contains(TestPostgres.adminPassword))
         let status = a.run(["vault", "status"])
         #expect(status.stdout.contains("cannot use it: cannot reach the shared vault"), "\(status.all)")
+        // An import while it is down is kept on this host, and said so; vault push --replace sends it later.
+        let e = try EndToEnd()
+        a.box.writeProfile("demo", try #require(e.box.read(e.box.profileDir + "/demo.toml")))
+        let seed = try e.provider.seed()
+        let imported = a.run(["import", "-p", "demo", "--refresh-token-stdin"], stdin: seed.refresh_token + "\n")
+        #expect(imported.status == 75, "\(imported.all)")
+        #expect(imported.stderr.contains("stored on this host only: the shared vault postgresql://***@"), "\(imported.all)")
+        #expect(a.box.read(a.box.vaultPath)?.contains("\ndemo ") == true, "the import was not kept on this host")
         try db.server.start()
-        #expect(a.run(["vault", "push"]).status == 0)
+        let pushed = a.run(["vault", "push", "--replace"])
+        #expect(pushed.status == 0 && pushed.stdout.contains("pushed 1 credential"), "\(pushed.all)")
 
         let notPostgres = a.run(["vault", "status"], environment: ["TOKENRUN_VAULT_URL": "mysql://u:pw-9@db/x"])
         #expect(notPostgres.status == 78 && notPostgres.stderr.contains("is not a PostgreSQL URL"), "\(notPostgres.all)")

@@ -39,6 +39,9 @@ struct TokenrunErrorCasesTests {
             location: "postgresql://***@db:5432/tokenrun", reason: "permission denied for table tokenrun_records",
             hint: "grant tokenrun's role what the README's fleet mode lists (SELECT, INSERT, UPDATE on its tables)"),
         .sharedVaultTampered(location: "postgresql://***@db:5432/tokenrun", reason: "the record for \"demo\" fails authentication"),
+        .sharedVaultNotUpdated(
+            location: "postgresql://***@db:5432/tokenrun",
+            reason: "cannot reach the shared vault postgresql://***@db:5432/tokenrun: Connection refused"),
         .databaseHelperMissing(path: "/bin/tokenrun-pg"),
         .certificateRejected(host: "login.example.com:443", problem: "unknown issuer", trust: "the system's trusted CAs"),
         .caFileUnusable(trust: "SSL_CERT_FILE=/nosuch.pem", why: "error setting certificate file: /nosuch.pem"),

@@ -116,6 +116,9 @@ enum TokenrunErrorGolden {
         sharedVaultTampered: exit 78 (configuration)
           error: the shared vault postgresql://***@db:5432/tokenrun holds what this vault did not seal: the record for "demo" fails authentication; nothing was taken from it
           hint: check who can write its tables; restore them from a backup, or push a good copy from a host: tokenrun vault push
+        sharedVaultNotUpdated: exit 75 (temporaryFailure)
+          error: stored on this host only: the shared vault postgresql://***@db:5432/tokenrun did not take the change (cannot reach the shared vault postgresql://***@db:5432/tokenrun: Connection refused)
+          hint: once it is reachable, copy it there: tokenrun vault push --replace (other hosts keep the shared vault's record until then)
         databaseHelperMissing: exit 78 (configuration)
           error: cannot start tokenrun's database helper (/bin/tokenrun-pg), so the shared vault cannot be reached
           hint: install tokenrun-pg in the same directory as tokenrun (make install does)
