@@ -35,6 +35,8 @@ public struct PostgresFailure: Error {
 public struct PostgresRows {
     public var rows: [[String?]]
     public var affected: Int
+    /// The command tag: "COMMIT", or "ROLLBACK" for a COMMIT of a transaction that had failed.
+    public var command: String
 }
 
 /// One open connection; closed when the value goes away.
@@ -97,7 +99,7 @@ public final class PostgresConnection {
             rows.append(values)
         }
         let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return .success(PostgresRows(rows: rows, affected: affected))
+        return .success(PostgresRows(rows: rows, affected: affected, command: String(cString: PQcmdStatus(result))))
     }
 
     private var errorMessage: String { Self.trimmed(String(cString: PQerrorMessage(handle))) }

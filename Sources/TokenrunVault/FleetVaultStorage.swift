@@ -16,7 +16,12 @@
 //   server rolls back and frees the lock for the next host.
 // - Writes go to the local file first (under its lock, as always), then to the
 //   credential's row: inside the held lease's transaction for a refresh, in a
-//   statement of their own otherwise (import, login, revoke).
+//   transaction of their own otherwise (import, login, revoke), which takes the
+//   credential's lease first.
+// - A write the shared vault did not take (the database down, the commit
+//   failed) stays in the local file, and the credential is noted in
+//   `vault.fleet-pending`: the next lease of it sends this host's record to the
+//   database instead of taking the row's (older) one, so nothing is lost.
 import Synchronization
 import TokenrunSupport
 
@@ -34,6 +39,29 @@ public struct FleetVaultStorage: VaultStorage {
     }
 
     public var location: String { local.location }
+
+    /// The credentials whose local record the shared vault has not taken yet.
+    var pendingPath: String { local.path + ".fleet-pending" }
+
+    func pending() -> Set<String> {
+        guard let bytes = try? FileSystem.readFile(pendingPath, limit: 1 << 20) else { return [] }
+        return Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+
+    func setPending(_ names: Set<String>) {
+        if names.isEmpty {
+            _ = FileSystem.removeFile(pendingPath)
+            return
+        }
+        try? FileSystem.replaceAtomically(pendingPath, bytes: Array((names.sorted().joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// Notes (or clears) that the shared vault lacks this host's record of `names`.
+    public func markPending(_ names: [String], _ pending: Bool = true) {
+        var set = self.pending()
+        for name in names { if pending { set.insert(name) } else { set.remove(name) } }
+        setPending(set)
+    }
 
     public var leases: any RefreshLeases {
         FleetRefreshLeases(local: local.leases, storage: self)
@@ -57,7 +85,9 @@ public struct FleetVaultStorage: VaultStorage {
         do {
             try publish(changes, url: url)
         } catch let error as TokenrunError {
-            // The local write stands (nothing is lost); the error says the fleet did not get it.
+            // The local write stands and is sent with the next lease (nothing is lost); the
+            // error says the fleet has not got it yet.
+            markPending(changes.written.map(\.profile) + changes.removed)
             throw TokenrunError.sharedVaultNotUpdated(location: url.shown, reason: error.summary)
         }
     }
@@ -79,8 +109,7 @@ public struct FleetVaultStorage: VaultStorage {
         var rest = changes
         for (credential, lease) in FleetRefreshLeases.held.withLock({ $0 }) {
             if let record = rest.written.first(where: { $0.profile == credential }) {
-                try lease.shared.put(record, host: host)
-                lease.wrote = true
+                if try lease.shared.put(record, host: host) { lease.wrote = true }
                 rest.written.removeAll { $0.profile == credential }
             }
         }
@@ -88,6 +117,8 @@ public struct FleetVaultStorage: VaultStorage {
         let shared = SharedVault(session: try PostgresSession.open(url, environment: environment))
         defer { shared.session.close() }
         try shared.transaction {
+            // Each credential's lease first: a refresh on another host finishes before this write.
+            for name in Set(rest.written.map(\.profile) + rest.removed).sorted() { _ = try shared.lock(name, waiting: 30) }
             for record in rest.written { try shared.put(record, host: host) }
             for name in rest.removed { try shared.remove(name) }
         }
@@ -111,25 +142,50 @@ struct FleetRefreshLeases: RefreshLeases {
         case let other: return other  // another process of this host refreshed it, or still does
         }
         guard let url = try storage.sharedURL() else { return .held(localLease) }
+        var session: PostgresSession?
         do {
             let shared = SharedVault(session: try PostgresSession.open(url, environment: storage.environment))
+            session = shared.session
             let left = max(0.001, seconds - (Monotonic.seconds() - started))
-            try shared.session.execute("BEGIN")
-            try shared.session.execute("SELECT set_config('lock_timeout', $1, true)", ["\(Int(left * 1000))ms"])
-            let locked = try shared.session.executeUnlessLocked(
-                "SELECT pg_advisory_xact_lock(hashtextextended('tokenrun refresh ' || $1, 0))", [credential], waiting: left)
-            guard locked else {
+            // READ COMMITTED, so that the row read after the lock wait is the one committed last;
+            // no idle timeout, so that a slow token request does not end the lease under it.
+            try shared.session.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            try shared.session.execute(
+                "SELECT set_config('lock_timeout', $1, true), set_config('idle_in_transaction_session_timeout', '0', true)",
+                ["\(Int(left * 1000))ms"])
+            guard try shared.lock(credential, waiting: left) else {
+                session = nil
                 shared.session.close()
                 localLease.release()
                 return .timedOut(holder: "another host of the fleet")
             }
-            // Holding it: the row as it is now (another host may have refreshed meanwhile).
+            let host = SharedVault.hostName(environment: storage.environment)
+            var sharedRecord: SealedRecord?
+            var sending = false
+            if storage.pending().contains(credential) {
+                // The shared vault lacks this host's last change: send it now, in the lease.
+                // (A record gone from a file that reads is a revoke to send; a file that does not
+                // read sends nothing.)
+                guard let bytes = try storage.local.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
+                let file = try SealedVault(storage: storage.local).decode(bytes)
+                if let mine = file.header.records.first(where: { $0.profile == credential }) {
+                    try shared.put(mine, host: host)
+                } else {
+                    try shared.remove(credential)
+                }
+                sending = true
+            } else {
+                // The row as it is now (another host may have refreshed meanwhile).
+                sharedRecord = try shared.record(credential)?.record
+            }
             let lease = FleetLease(
-                credential: credential, shared: shared, local: localLease, host: SharedVault.hostName(environment: storage.environment),
-                sharedRecord: try shared.record(credential)?.record)
+                credential: credential, shared: shared, local: localLease, host: host, sharedRecord: sharedRecord,
+                storage: storage)
+            lease.wrote = sending
             Self.held.withLock { $0[credential] = lease }
             return .held(lease)
         } catch {
+            session?.close()
             localLease.release()
             throw error
         }
@@ -149,12 +205,18 @@ final class FleetLease: RefreshLease, @unchecked Sendable {
     private var outcome: (String, Bool)?
     private var released = false
 
-    init(credential: String, shared: SharedVault, local: any RefreshLease, host: String, sharedRecord: SealedRecord?) {
+    let storage: FleetVaultStorage
+
+    init(
+        credential: String, shared: SharedVault, local: any RefreshLease, host: String, sharedRecord: SealedRecord?,
+        storage: FleetVaultStorage
+    ) {
         self.credential = credential
         self.shared = shared
         self.local = local
         self.host = host
         self.sharedRecord = sharedRecord
+        self.storage = storage
     }
 
     func recordRefresh(outcome: String, rotated: Bool) { self.outcome = (outcome, rotated) }
@@ -172,13 +234,18 @@ final class FleetLease: RefreshLease, @unchecked Sendable {
             if let (outcome, rotated) = outcome {
                 try shared.logRefresh(credential, host: host, outcome: outcome, rotated: rotated)
             }
-            try shared.session.execute("COMMIT")
+            try shared.session.commit()
+            if wrote { storage.markPending([credential], false) }
         } catch {
             let reason = (error as? TokenrunError)?.summary ?? "\(error)"
-            warnings.append(
-                wrote
-                    ? "the refreshed record of \(credential) is stored on this host only, the shared vault did not take it (\(reason)): run tokenrun vault push --replace once it is reachable, before another host refreshes"
-                    : "the shared vault's lease of \(credential) did not end cleanly: \(reason)")
+            if wrote {
+                storage.markPending([credential])
+                warnings.append(
+                    "the new record of \(credential) is stored on this host only: the shared vault did not take it (\(reason)); this host sends it with its next refresh, or now: tokenrun vault push --replace"
+                )
+            } else {
+                warnings.append("the shared vault's lease of \(credential) did not end cleanly: \(reason)")
+            }
         }
         shared.session.close()
         local.release()

@@ -43,15 +43,19 @@ public final class PostgresSession: Sendable {
 
     /// What reaches the helper's environment: libpq's variables and HOME, nothing else.
     static func helperEnvironment(_ environment: [String: String]) -> [String: String] {
-        environment.filter { $0.key.hasPrefix("PG") || $0.key == "HOME" }
+        environment.filter { $0.key.hasPrefix("PG") || ["HOME", "SSL_CERT_FILE", "SSL_CERT_DIR"].contains($0.key) }
     }
 
     /// Starts tokenrun-pg and connects. `timeout` (seconds) bounds the connection and each answer.
     public static func open(_ url: SharedVaultURL, environment: [String: String], timeout: Double = 10) throws -> PostgresSession {
         let helper = ChildProcess.ownProgram("tokenrun-pg", environment: environment)
+        // Requests go over a socket, so that writing to a helper that has exited is EPIPE
+        // (send with MSG_NOSIGNAL), not a SIGPIPE that would end tokenrun mid-refresh.
         var toChild: [Int32] = [-1, -1]
         var fromChild: [Int32] = [-1, -1]
-        guard pipe(&toChild) == 0 else { throw TokenrunError.databaseHelperMissing(path: helper) }
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &toChild) == 0 else {
+            throw TokenrunError.databaseHelperMissing(path: helper)
+        }
         guard pipe(&fromChild) == 0 else {
             Glibc.close(toChild[0])
             Glibc.close(toChild[1])
@@ -102,6 +106,7 @@ public final class PostgresSession: Sendable {
         if case .string(let kind)? = answer["error"] {
             var state: String?
             if case .string(let given)? = answer["sqlstate"] { state = given }
+            if kind == "connection_lost" { close() }  // the helper exits after saying so
             throw statementError(kind: kind, message: message(answer), sqlState: state)
         }
         guard case .array(let rows)? = answer["rows"] else {
@@ -120,6 +125,18 @@ public final class PostgresSession: Sendable {
     func statement(_ sql: String, _ parameters: [String?], waiting: Double) throws -> [String: JSONValue] {
         let params = parameters.map { $0.map(Quoting.json) ?? "null" }.joined(separator: ",")
         return try exchange("{\"sql\":\(Quoting.json(sql)),\"params\":[\(params)]}", waiting: timeout + waiting)
+    }
+
+    /// COMMIT, checked: a transaction that had failed answers ROLLBACK, which is a failure here.
+    public func commit() throws {
+        let answer = try statement("COMMIT", [], waiting: 0)
+        if case .string(let kind)? = answer["error"] {
+            if kind == "connection_lost" { close() }
+            throw statementError(kind: kind, message: message(answer), sqlState: nil)
+        }
+        guard case .string("COMMIT")? = answer["command"] else {
+            throw TokenrunError.sharedVaultUnavailable(location: url.shown, reason: "the transaction failed and was rolled back")
+        }
     }
 
     /// lock_timeout ran out.
@@ -162,15 +179,22 @@ public final class PostgresSession: Sendable {
         return url.scrubbed(flat)
     }
 
-    /// Sends one request line and reads one answer line.
+    /// Sends one request line and reads one answer line. A session whose helper is gone
+    /// (its connection lost, a timeout) answers nothing more: its descriptors are closed.
     func exchange(_ request: String, waiting seconds: Double) throws -> [String: JSONValue] {
+        guard !closed.withLock({ $0 }) else {
+            throw TokenrunError.sharedVaultUnavailable(location: url.shown, reason: "the connection to the database was lost")
+        }
         var bytes = Array((request + "\n").utf8)
         defer { Sodium.zero(&bytes) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(requests, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { send(requests, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { throw TokenrunError.sharedVaultUnavailable(location: url.shown, reason: "tokenrun-pg has exited") }
+            if n <= 0 {
+                close()
+                throw TokenrunError.sharedVaultUnavailable(location: url.shown, reason: "tokenrun-pg has exited")
+            }
             offset += n
         }
         var line = try readLine(deadline: Monotonic.milliseconds() + Int64(seconds * 1000))
@@ -203,7 +227,10 @@ public final class PostgresSession: Sendable {
             if ready <= 0 { continue }
             let n = chunk.withUnsafeMutableBytes { read(answers, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { throw TokenrunError.sharedVaultUnavailable(location: url.shown, reason: "tokenrun-pg has exited") }
+            if n <= 0 {
+                close()
+                throw TokenrunError.sharedVaultUnavailable(location: url.shown, reason: "tokenrun-pg has exited")
+            }
             pending.withLock { $0 += chunk[0..<n] }
         }
     }

@@ -40,7 +40,9 @@ extension UnlockedVault {
             }
         }
         var changed: [String] = []
-        try storage.update { current in
+        // Into this host's file only: the records came from the shared vault.
+        let local = (storage as? FleetVaultStorage)?.local ?? storage
+        try local.update { current in
             guard let current else { throw TokenrunError.vaultNotFound(path: storage.location) }
             let file = try SealedVault(storage: storage).decode(current)
             try verify(file)

@@ -104,10 +104,10 @@ public struct SharedVault: Sendable {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try session.execute("BEGIN")
+        try session.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         do {
             let result = try body()
-            try session.execute("COMMIT")
+            try session.commit()
             return result
         } catch {
             _ = try? session.execute("ROLLBACK")
@@ -164,15 +164,24 @@ public struct SharedVault: Sendable {
         return !rows.isEmpty
     }
 
-    /// Writes a credential's row (a new version), whatever was there.
-    public func put(_ record: SealedRecord, host: String) throws {
-        try session.execute(
+    /// Writes a credential's row (a new version) unless it holds this record already;
+    /// true when it wrote.
+    @discardableResult
+    public func put(_ record: SealedRecord, host: String) throws -> Bool {
+        !(try session.execute(
             """
             INSERT INTO tokenrun_records (profile, sealed, mac, version, updated_by) VALUES ($1, $2, $3, 1, $4) \
             ON CONFLICT (profile) DO UPDATE SET sealed = EXCLUDED.sealed, mac = EXCLUDED.mac, \
             version = tokenrun_records.version + 1, updated_at = now(), updated_by = EXCLUDED.updated_by \
-            WHERE tokenrun_records.sealed <> EXCLUDED.sealed
-            """, [record.profile, record.sealed, record.mac, host])
+            WHERE tokenrun_records.sealed <> EXCLUDED.sealed RETURNING version
+            """, [record.profile, record.sealed, record.mac, host])).isEmpty
+    }
+
+    /// Takes the credential's lease in this transaction (held until it ends): every writer of
+    /// a credential's row takes it, so a refresh elsewhere and this write come one after the other.
+    public func lock(_ credential: String, waiting: Double = 0) throws -> Bool {
+        try session.executeUnlessLocked(
+            "SELECT pg_advisory_xact_lock(hashtextextended('tokenrun refresh ' || $1, 0))", [credential], waiting: waiting)
     }
 
     /// Removes a credential's row; false when there was none.

@@ -5,7 +5,7 @@
 //     {"connect":"postgres://…","connectTimeout":5,"parent":PID}
 //         → {"ok":true,"server":150004}       or {"error":"connect","message":…}
 //     {"sql":"SELECT …","params":["a",null]}
-//         → {"rows":[["x",null]],"affected":1} or {"error":"statement","message":…,"sqlstate":"55P03"}
+//         → {"rows":[["x",null]],"affected":1,"command":"SELECT 1"} or {"error":"statement","message":…,"sqlstate":"55P03"}
 //
 // It never prints what it sends or receives beyond these answers, and holds
 // only sealed records (the database never sees a token or a key). It ends at
@@ -38,7 +38,8 @@ func rows(_ result: PostgresRows) -> String {
     let rendered = result.rows.map { row in
         "[" + row.map { $0.map(HelperJSON.quoted) ?? "null" }.joined(separator: ",") + "]"
     }
-    return "{\"rows\":[" + rendered.joined(separator: ",") + "],\"affected\":\(result.affected)}"
+    return "{\"rows\":[" + rendered.joined(separator: ",") + "],\"affected\":\(result.affected),\"command\":"
+        + HelperJSON.quoted(result.command) + "}"
 }
 
 /// The statement of one request line, or nil when it is not one.

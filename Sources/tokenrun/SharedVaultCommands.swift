@@ -130,6 +130,7 @@ struct VaultPush: ParsableCommand {
             var same = 0
             try shared.transaction {
                 for record in try local.sealedRecords() {
+                    _ = try shared.lock(record.profile, waiting: 30)  // after any refresh of it elsewhere
                     if try shared.insert(record, host: context.hostName) {
                         pushed.append(record.profile)
                     } else if try shared.record(record.profile)?.record.sealed == record.sealed {
@@ -142,6 +143,7 @@ struct VaultPush: ParsableCommand {
                     }
                 }
             }
+            (context.vault.storage as? FleetVaultStorage)?.markPending(pushed, false)
             Output.line(
                 "pushed \(pushed.count) credential\(pushed.count == 1 ? "" : "s") to \(shared.location)"
                     + (same > 0 ? " (\(same) already there)" : ""))

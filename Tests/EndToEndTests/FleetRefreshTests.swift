@@ -151,11 +151,15 @@ extension FleetTests {
                 waited += 1
             }
             try #require(waited < 200, "the first host's request never reached the provider")
+            // While host-1 holds the lease, host-2 waits for it: no request of its own.
+            let second = hosts[1].box.start(launchArguments(), environment: hosts[1].environment)
+            usleep(1_500_000)
+            #expect(second.poll() == nil, "host-2 did not wait for host-1's lease")
+            #expect(try e.provider.stats().token_requests == before.token_requests + 1)
             stuck.signal(SIGKILL)
             _ = stuck.wait()
-
-            let second = hosts[1].box.run(launchArguments(), environment: hosts[1].environment)
-            #expect(second.status == 0, "\(second.all)")
+            let done = second.wait()
+            #expect(done.status == 0, "\(done.all)")
             let again = hosts[0].box.run(launchArguments(), environment: hosts[0].environment)
             #expect(again.status == 0, "\(again.all)")
             let after = try e.provider.stats()

@@ -277,9 +277,15 @@ struct FleetTests {
         #expect(imported.status == 75, "\(imported.all)")
         #expect(imported.stderr.contains("stored on this host only: the shared vault postgresql://***@"), "\(imported.all)")
         #expect(a.box.read(a.box.vaultPath)?.contains("\ndemo ") == true, "the import was not kept on this host")
+        #expect(FileManagerLike.exists(a.box.vaultPath + ".fleet-pending"))
         try db.server.start()
-        let pushed = a.run(["vault", "push", "--replace"])
-        #expect(pushed.status == 0 && pushed.stdout.contains("pushed 1 credential"), "\(pushed.all)")
+        // The next refresh sends this host's record first (not the row's older one), then refreshes the imported grant.
+        let launched = a.box.run(["-p", "demo", "--", e.python, e.child, "--url", e.provider.url], environment: a.environment)
+        #expect(launched.status == 0, "\(launched.all)")
+        #expect(try e.provider.stats().reuse_events == 0)
+        let line = try #require(a.box.read(a.box.vaultPath)?.split(separator: "\n").first { $0.hasPrefix("demo ") })
+        #expect(try db.admin("SELECT sealed FROM tokenrun_records WHERE profile = 'demo'").hasPrefix(String(line.split(separator: " ")[1])))
+        #expect(!FileManagerLike.exists(a.box.vaultPath + ".fleet-pending"))
 
         let notPostgres = a.run(["vault", "status"], environment: ["TOKENRUN_VAULT_URL": "mysql://u:pw-9@db/x"])
         #expect(notPostgres.status == 78 && notPostgres.stderr.contains("is not a PostgreSQL URL"), "\(notPostgres.all)")
