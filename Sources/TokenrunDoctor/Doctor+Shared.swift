@@ -11,9 +11,7 @@ extension Doctor {
     func sharedVaultCheck(localHeaderLine: String?) -> DoctorCheck? {
         let url: SharedVaultURL?
         do {
-            url = try SharedVaultURL.configured(
-                environment: environment,
-                config: environment["TOKENRUN_VAULT_URL"] == nil ? try? GlobalConfig.load(path: paths.globalConfig) : nil)
+            url = try SharedVaultURL.configured(environment: environment, configPath: paths.globalConfig, lenient: true)
         } catch let error as TokenrunError {
             return .fail("vault.shared", error)
         } catch {

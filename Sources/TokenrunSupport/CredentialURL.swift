@@ -16,21 +16,23 @@ public enum CredentialURL {
         return redactingPasswordParameter(shown)
     }
 
-    /// The secret parts of `url` (its user information, the password, decoded too, and a
-    /// `password=` parameter's value), longest first, for scrubbing.
-    public static func secrets(of url: String) -> [String] {
+    /// The secret parts of `url` (its user information, the password, decoded too, and the
+    /// values of `password=` and `sslpassword=` parameters), longest first, for scrubbing.
+    /// `userIsSecret`: a user name alone counts too (a proxy's can be a token; a database
+    /// role's is not, and scrubbing a common word would garble messages).
+    public static func secrets(of url: String, userIsSecret: Bool = true) -> [String] {
         var secrets: [String] = []
         let start = url.firstRange(of: "://")?.upperBound ?? url.startIndex
         if let at = url[start...].lastIndex(of: "@") {
             let userinfo = url[start..<at]
-            secrets.append(String(userinfo))  // a user name alone can be a token
+            if userIsSecret || userinfo.contains(":") { secrets.append(String(userinfo)) }
             if let colon = userinfo.firstIndex(of: ":") {
                 let password = String(userinfo[userinfo.index(after: colon)...])
                 secrets.append(password)
                 if let decoded = password.removingPercentEncodingSimply, decoded != password { secrets.append(decoded) }
             }
         }
-        if let value = passwordParameter(url) {
+        for value in passwordParameters(url) {
             secrets.append(value)
             if let decoded = value.removingPercentEncodingSimply, decoded != value { secrets.append(decoded) }
         }
@@ -38,28 +40,35 @@ public enum CredentialURL {
     }
 
     /// `text` with `url` shown redacted and its secrets replaced by `***`.
-    public static func scrubbed(_ text: String, of url: String) -> String {
+    public static func scrubbed(_ text: String, of url: String, userIsSecret: Bool = true) -> String {
         var text = text
         let shown = redacted(url)
         if shown != url { text = text.replacing(url, with: shown) }
-        for secret in secrets(of: url) { text = text.replacing(secret, with: "***") }
+        for secret in secrets(of: url, userIsSecret: userIsSecret) { text = text.replacing(secret, with: "***") }
         return text
     }
 
-    /// The value of a `password=` query parameter, as libpq reads it in a URL.
-    static func passwordParameter(_ url: String) -> String? {
-        guard let query = url.firstIndex(of: "?") else { return nil }
-        for pair in url[url.index(after: query)...].split(separator: "&") {
+    /// Query parameters that carry a password, as libpq reads them (its key may be percent-encoded).
+    static let passwordKeys: Set<String> = ["password", "sslpassword"]
+
+    static func isPasswordKey(_ key: Substring) -> Bool {
+        passwordKeys.contains((String(key).removingPercentEncodingSimply ?? String(key)).lowercased())
+    }
+
+    /// The values of the URL's password parameters.
+    static func passwordParameters(_ url: String) -> [String] {
+        guard let query = url.firstIndex(of: "?") else { return [] }
+        return url[url.index(after: query)...].split(separator: "&").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 2, parts[0] == "password" { return String(parts[1]) }
+            return parts.count == 2 && isPasswordKey(parts[0]) ? String(parts[1]) : nil
         }
-        return nil
     }
 
     static func redactingPasswordParameter(_ url: String) -> String {
         guard let query = url.firstIndex(of: "?") else { return url }
         let pairs = url[url.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
-            pair.hasPrefix("password=") ? "password=***" : String(pair)
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return parts.count == 2 && isPasswordKey(parts[0]) ? parts[0] + "=***" : String(pair)
         }
         return String(url[...query]) + pairs.joined(separator: "&")
     }

@@ -43,12 +43,29 @@ public struct SharedVaultURL: Sendable, Equatable {
     }
 
     /// The same, with config.toml read from `configPath` only when TOKENRUN_VAULT_URL is not set.
-    public static func configured(environment: [String: String], configPath: String) throws -> SharedVaultURL? {
-        try configured(
-            environment: environment,
-            config: environment["TOKENRUN_VAULT_URL"] == nil ? try GlobalConfig.load(path: configPath) : nil)
+    /// `lenient`: a config.toml that cannot be used counts as naming no shared vault, as for
+    /// `[network]`, unless it has a `[vault]` table: a host of a fleet never refreshes alone.
+    public static func configured(environment: [String: String], configPath: String, lenient: Bool = false) throws -> SharedVaultURL? {
+        guard environment["TOKENRUN_VAULT_URL"] == nil else { return try configured(environment: environment, config: nil) }
+        let config: GlobalConfig?
+        do {
+            config = try GlobalConfig.load(path: configPath)
+        } catch {
+            guard lenient, !mentionsSharedVault(configPath) else { throw error }
+            config = nil
+        }
+        return try configured(environment: environment, config: config)
+    }
+
+    /// Whether the file at `path` has a `[vault]` table (or a `vault.` key), read as plain text.
+    static func mentionsSharedVault(_ path: String) -> Bool {
+        guard let bytes = try? FileSystem.readFile(path, limit: 1 << 20) else { return false }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { line in
+            let text = line.drop { $0 == " " || $0 == "\t" }
+            return text.hasPrefix("[vault]") || text.hasPrefix("[ vault") || text.hasPrefix("vault.") || text.hasPrefix("vault =")
+        }
     }
 
     /// `text` with this URL's secrets replaced by `***`.
-    public func scrubbed(_ message: String) -> String { CredentialURL.scrubbed(message, of: text) }
+    public func scrubbed(_ message: String) -> String { CredentialURL.scrubbed(message, of: text, userIsSecret: false) }
 }

@@ -15,13 +15,12 @@ struct CommandContext {
         profiles = ProfileStore(environment: environment)
         for warning in profiles.warnings { Diagnostics.warning(warning) }
         // A fleet's shared vault is looked up only when a refresh lease or a write needs it. A
-        // config.toml that cannot be used is not obeyed, as for [network] (a refresh says so).
+        // config.toml that cannot be used is not obeyed, as for [network] (a refresh says so),
+        // unless it names a shared vault: then the refresh stops rather than go on alone.
         let (environment, paths) = (environment, paths)
         vault = SealedVault(
             storage: FleetVaultStorage(local: FileVaultStorage(path: paths.vault), environment: environment) {
-                try SharedVaultURL.configured(
-                    environment: environment,
-                    config: environment["TOKENRUN_VAULT_URL"] == nil ? try? GlobalConfig.load(path: paths.globalConfig) : nil)
+                try SharedVaultURL.configured(environment: environment, configPath: paths.globalConfig, lenient: true)
             })
     }
 

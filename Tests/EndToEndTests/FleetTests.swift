@@ -303,6 +303,19 @@ struct FleetTests {
         a.box.write("config/tokenrun/config.toml", "[vault]\nurls = \"x\"\n")
         let typo = a.box.run(["vault", "status"])
         #expect(typo.status == 78 && typo.stderr.contains("unknown key \"vault.urls\""), "\(typo.all)")
+
+        // A launch that must refresh, with a config.toml that names a shared vault but cannot be
+        // used: it stops (78) rather than refresh alone, and sends no request.
+        let e = try EndToEnd()
+        try e.login()
+        e.box.write("config/tokenrun/config.toml", "[vault]\nurl = \"\(db.adminURL)\"\n[network]\nproxxy = \"x\"\n")
+        let before = try e.provider.stats()
+        let alone = e.box.run(["-p", "demo", "--", e.python, e.child, "--url", e.provider.url])
+        #expect(alone.status == 78, "\(alone.all)")
+        #expect(try e.provider.stats().token_requests == before.token_requests)
+        // Without a [vault] table, a broken config.toml is not obeyed, and the refresh goes on (as before).
+        e.box.write("config/tokenrun/config.toml", "[network]\nproxxy = \"x\"\n")
+        #expect(e.box.run(["-p", "demo", "--", e.python, e.child, "--url", e.provider.url]).status == 0)
     }
 }
 

@@ -13,6 +13,9 @@ struct CredentialURLTests {
                 == "postgresql://db/tokenrun?sslmode=require&password=***&user=fleet")
         #expect(CredentialURL.redacted("postgresql://db/tokenrun?service=fleet") == "postgresql://db/tokenrun?service=fleet")
         #expect(CredentialURL.redacted("http://proxy:3128") == "http://proxy:3128")
+        #expect(
+            CredentialURL.redacted("postgresql://db/t?sslpassword=k3y&pass%77ord=pw&PASSWORD=x")
+                == "postgresql://db/t?sslpassword=***&pass%77ord=***&PASSWORD=***")
     }
 
     @Test("the secrets of a URL, decoded too, are scrubbed out of any text, longest first")
@@ -25,5 +28,10 @@ struct CredentialURLTests {
         // A user name alone can be a token (http://TOKEN@proxy): it is a secret too.
         #expect(CredentialURL.secrets(of: "http://tok3n@proxy:3128") == ["tok3n"])
         #expect(CredentialURL.secrets(of: "http://proxy:3128").isEmpty)
+        // A database role's name is not: "postgres" stays readable in a message.
+        #expect(CredentialURL.secrets(of: "postgresql://postgres@db/t", userIsSecret: false).isEmpty)
+        #expect(
+            CredentialURL.scrubbed("role postgres refused", of: "postgresql://postgres@db/t", userIsSecret: false)
+                == "role postgres refused")
     }
 }
