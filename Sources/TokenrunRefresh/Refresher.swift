@@ -90,6 +90,10 @@ public struct Refresher: Sendable {
                 let why = "the shared vault \(location) cannot be reached (\(reason))"
                 if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }
                 throw TokenrunError.sharedVaultUnavailable(location: location, reason: reason)
+            } catch TokenrunError.databaseHelperMissing(let path) {
+                let why = "tokenrun's database helper \(path) cannot be started"
+                if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }
+                throw TokenrunError.databaseHelperMissing(path: path)
             }
             switch acquired {
             case .held(let lease):
