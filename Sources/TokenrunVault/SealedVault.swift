@@ -7,6 +7,7 @@
 // - Each sealed record carries its profile name, checked on opening, so a
 //   record moved under another name fails.
 import TokenrunAudit
+import Synchronization
 import TokenrunSodium
 import TokenrunSupport
 import FoundationEssentials
@@ -272,6 +273,12 @@ public final class UnlockedVault: Sendable {
     /// Whether `keyPair.publicKey` was derived from the secret key (else taken from the header).
     let publicKeyVerified: Bool
 
+    /// Records this process has opened or sealed, by profile and sealed text: a refresh reads
+    /// its record up to three times (the launch, the re-read under the lease, the write's
+    /// check), and the same authenticated bytes open to the same credential, so the X25519
+    /// operation is done once. Only records whose MAC was checked reach `open`.
+    let opened = Mutex<[String: Credential]>([:])
+
     init(
         storage: any VaultStorage, keyPair: SealedBoxKeyPair, keyID: String, header: VaultFile.Header,
         publicKeyVerified: Bool = true
@@ -308,7 +315,9 @@ public final class UnlockedVault: Sendable {
     /// `credential` sealed under its profile name.
     func record(sealing credential: Credential, with sealer: SealedBoxKeyPair) throws -> SealedRecord {
         let sealed = try crypto { try sealer.seal(try Self.encode(credential)) }
-        return SealedRecord(profile: credential.profile, sealed: Data(sealed).base64EncodedString())
+        let record = SealedRecord(profile: credential.profile, sealed: Data(sealed).base64EncodedString())
+        opened.withLock { $0[record.profile + " " + record.sealed] = credential }
+        return record
     }
 
     /// Checks that `file` was written under this vault's key.
@@ -442,6 +451,14 @@ public final class UnlockedVault: Sendable {
     }
 
     package func open(_ record: SealedRecord) throws -> Credential {
+        let key = record.profile + " " + record.sealed
+        if let known = opened.withLock({ $0[key] }) { return known }
+        let credential = try openSealed(record)
+        opened.withLock { $0[key] = credential }
+        return credential
+    }
+
+    private func openSealed(_ record: SealedRecord) throws -> Credential {
         let path = storage.location
         guard let sealed = Base64.decode(canonical: record.sealed),
             let plaintext = try? keyPair.open(sealed)
