@@ -90,6 +90,10 @@ public struct Refresher: Sendable {
                 let why = "the shared vault \(location) cannot be reached (\(reason))"
                 if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }
                 throw TokenrunError.sharedVaultUnavailable(location: location, reason: reason)
+            } catch TokenrunError.sharedVaultNotConfigured(let vault, let sharedWith) {
+                let why = "this vault is a copy of the shared vault \(sharedWith) and no URL for it is set"
+                if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }
+                throw TokenrunError.sharedVaultNotConfigured(vault: vault, sharedWith: sharedWith)
             } catch TokenrunError.databaseHelperMissing(let path) {
                 let why = "tokenrun's database helper \(path) cannot be started"
                 if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }

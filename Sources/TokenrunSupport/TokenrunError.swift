@@ -99,6 +99,8 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case sharedVaultUnavailable(location: String, reason: String)
     case sharedVaultRefused(location: String, reason: String, hint: String)
     case sharedVaultTampered(location: String, reason: String)
+    /// This host's vault is a fleet's copy, and this process was given no shared vault URL.
+    case sharedVaultNotConfigured(vault: String, sharedWith: String)
     /// The change was written to this host's vault, not to the shared one.
     case sharedVaultNotUpdated(location: String, reason: String)
     case databaseHelperMissing(path: String)
@@ -316,6 +318,13 @@ extension TokenrunError {
                 "the shared vault \(location) holds what this vault did not seal: \(reason); nothing was taken from it",
                 [
                     "check who can write its tables; restore them from a backup, or push a good copy from a host: tokenrun vault push"
+                ])
+        case .sharedVaultNotConfigured(let vault, let sharedWith):
+            return Parts(
+                "the vault \(vault) is a copy of the shared vault \(sharedWith), but this process has no TOKENRUN_VAULT_URL or [vault] url: refreshing alone could send a refresh token another host already used",
+                [
+                    "give this job the fleet's URL too (a cron line or unit does not see your shell's exports): TOKENRUN_VAULT_URL=… or [vault] url in config.toml",
+                    "or take this host out of the fleet: rm \(Self.shellQuoted(vault + ".shared"))",
                 ])
         case .sharedVaultNotUpdated(let location, let reason):
             return Parts(

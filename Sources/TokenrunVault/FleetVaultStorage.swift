@@ -40,6 +40,29 @@ public struct FleetVaultStorage: VaultStorage {
 
     public var location: String { local.location }
 
+    /// Written by `vault init` with a shared vault: this file is a fleet's copy (the redacted URL).
+    public var memberPath: String { local.path + ".shared" }
+
+    /// Marks this host's vault as a copy of the shared vault at `url`.
+    public func markMember(of url: SharedVaultURL) throws {
+        do {
+            try FileSystem.replaceAtomically(memberPath, bytes: Array((url.shown + "\n").utf8))
+        } catch {
+            throw TokenrunError.fileSystem(error, what: "the vault's fleet mark")
+        }
+    }
+
+    /// The shared vault to use now; a vault marked as a fleet's copy with none configured is
+    /// refused, so that a job without the URL (cron) never refreshes alone.
+    func sharedVault() throws -> SharedVaultURL? {
+        if let url = try sharedURL() { return url }
+        if let mark = try? FileSystem.readFile(memberPath, limit: 4096) {
+            let shown = String(decoding: mark, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "?"
+            throw TokenrunError.sharedVaultNotConfigured(vault: local.path, sharedWith: shown)
+        }
+        return nil
+    }
+
     /// The credentials whose local record the shared vault has not taken yet.
     var pendingPath: String { local.path + ".fleet-pending" }
 
@@ -79,7 +102,7 @@ public struct FleetVaultStorage: VaultStorage {
             after = try body(current)
             return after
         }
-        guard let after, let url = try sharedURL() else { return }
+        guard let after, let url = try sharedVault() else { return }
         let changes = Self.changes(from: before, to: after)
         if changes.written.isEmpty && changes.removed.isEmpty { return }
         do {
@@ -141,7 +164,14 @@ struct FleetRefreshLeases: RefreshLeases {
         case .held(let lease): localLease = lease
         case let other: return other  // another process of this host refreshed it, or still does
         }
-        guard let url = try storage.sharedURL() else { return .held(localLease) }
+        let url: SharedVaultURL?
+        do {
+            url = try storage.sharedVault()
+        } catch {
+            localLease.release()
+            throw error
+        }
+        guard let url else { return .held(localLease) }
         var session: PostgresSession?
         do {
             let shared = SharedVault(session: try PostgresSession.open(url, environment: storage.environment))

@@ -22,6 +22,12 @@ extension CommandContext {
 /// `vault init` with a shared vault: the tables, then this host's copy with the shared header.
 enum SharedVaultInit {
     static func run(_ context: CommandContext, shared: SharedVault, newKey: () throws -> (NewVaultKey, String)) throws {
+        try join(context, shared: shared, newKey: newKey)
+        // From now on a refresh on this host needs the shared vault (cron jobs included).
+        try (context.vault.storage as? FleetVaultStorage)?.markMember(of: shared.session.url)
+    }
+
+    static func join(_ context: CommandContext, shared: SharedVault, newKey: () throws -> (NewVaultKey, String)) throws {
         let found = try shared.migrate()
         if found == nil {
             Output.line("created the shared vault's tables in \(shared.location) (schema \(SharedVault.schemaVersion))")

@@ -169,6 +169,23 @@ extension FleetTests {
             #expect(log.split(separator: "\n") == ["host-2"], "\(log)")
         }
 
+        @Test("a fleet host's job without the URL (cron) never refreshes alone: 78 with the fix, no request; a fresh token still launches")
+        func jobWithoutTheURL() throws {
+            let hosts = try fleet(2)
+            #expect(FileManagerLike.exists(hosts[1].box.vaultPath + ".shared"))
+            let before = try e.provider.stats()
+            let cron = hosts[1].box.run(launchArguments())  // no TOKENRUN_VAULT_URL
+            #expect(cron.status == 78, "\(cron.all)")
+            #expect(
+                cron.stderr.contains("is a copy of the shared vault postgresql://***@127.0.0.1:\(db.port)/\(db.name)"), "\(cron.stderr)")
+            #expect(cron.stderr.contains("hint: give this job the fleet's URL too"), "\(cron.stderr)")
+            #expect(try e.provider.stats().token_requests == before.token_requests)
+            // With the URL it refreshes; then, its token fresh, the same job launches without it.
+            #expect(hosts[1].box.run(launchArguments(), environment: hosts[1].environment).status == 0)
+            let warm = hosts[1].box.run(launchArguments())
+            #expect(warm.status == 0 && warm.stderr.isEmpty, "\(warm.all)")
+        }
+
         @Test("a row someone altered in the database is refused: 78 naming the shared vault, the host's copy untouched, no token request")
         func alteredRowIsRefused() throws {
             let hosts = try fleet(2)

@@ -39,6 +39,7 @@ struct TokenrunErrorCasesTests {
             location: "postgresql://***@db:5432/tokenrun", reason: "permission denied for table tokenrun_records",
             hint: "grant tokenrun's role what the README's fleet mode lists (SELECT, INSERT, UPDATE on its tables)"),
         .sharedVaultTampered(location: "postgresql://***@db:5432/tokenrun", reason: "the record for \"demo\" fails authentication"),
+        .sharedVaultNotConfigured(vault: "/home/u/.local/share/tokenrun/vault", sharedWith: "postgresql://***@db:5432/tokenrun"),
         .sharedVaultNotUpdated(
             location: "postgresql://***@db:5432/tokenrun",
             reason: "cannot reach the shared vault postgresql://***@db:5432/tokenrun: Connection refused"),

@@ -116,6 +116,10 @@ enum TokenrunErrorGolden {
         sharedVaultTampered: exit 78 (configuration)
           error: the shared vault postgresql://***@db:5432/tokenrun holds what this vault did not seal: the record for "demo" fails authentication; nothing was taken from it
           hint: check who can write its tables; restore them from a backup, or push a good copy from a host: tokenrun vault push
+        sharedVaultNotConfigured: exit 78 (configuration)
+          error: the vault /home/u/.local/share/tokenrun/vault is a copy of the shared vault postgresql://***@db:5432/tokenrun, but this process has no TOKENRUN_VAULT_URL or [vault] url: refreshing alone could send a refresh token another host already used
+          hint: give this job the fleet's URL too (a cron line or unit does not see your shell's exports): TOKENRUN_VAULT_URL=… or [vault] url in config.toml
+          hint: or take this host out of the fleet: rm /home/u/.local/share/tokenrun/vault.shared
         sharedVaultNotUpdated: exit 75 (temporaryFailure)
           error: stored on this host only: the shared vault postgresql://***@db:5432/tokenrun did not take the change (cannot reach the shared vault postgresql://***@db:5432/tokenrun: Connection refused)
           hint: once it is reachable, copy it there: tokenrun vault push --replace (other hosts keep the shared vault's record until then)
