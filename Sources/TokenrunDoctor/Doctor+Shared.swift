@@ -17,7 +17,12 @@ extension Doctor {
         } catch {
             return nil
         }
-        guard let url else { return nil }
+        guard let url else {
+            // A fleet's copy with no URL here: the refreshes of this environment would stop.
+            guard let mark = try? FileSystem.readFile(paths.vault + ".shared", limit: 4096) else { return nil }
+            let shown = String(decoding: mark, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "?"
+            return .fail("vault.shared", TokenrunError.sharedVaultNotConfigured(vault: paths.vault, sharedWith: shown))
+        }
         if offline { return .pass("vault.shared", "\(url.shown): not contacted (--offline)") }
         do {
             let shared = SharedVault(session: try PostgresSession.open(url, environment: environment))

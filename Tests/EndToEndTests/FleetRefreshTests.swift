@@ -180,6 +180,8 @@ extension FleetTests {
                 cron.stderr.contains("is a copy of the shared vault postgresql://***@127.0.0.1:\(db.port)/\(db.name)"), "\(cron.stderr)")
             #expect(cron.stderr.contains("hint: give this job the fleet's URL too"), "\(cron.stderr)")
             #expect(try e.provider.stats().token_requests == before.token_requests)
+            let doctor = hosts[1].box.run(["doctor", "--offline"])
+            #expect(doctor.stdout.contains("vault.shared") && doctor.stdout.contains("is a copy of the shared vault"), "\(doctor.all)")
             // With the URL it refreshes; then, its token fresh, the same job launches without it.
             #expect(hosts[1].box.run(launchArguments(), environment: hosts[1].environment).status == 0)
             let warm = hosts[1].box.run(launchArguments())
