@@ -79,8 +79,11 @@ public struct FleetVaultStorage: VaultStorage {
         try? FileSystem.replaceAtomically(pendingPath, bytes: Array((names.sorted().joined(separator: "\n") + "\n").utf8))
     }
 
-    /// Notes (or clears) that the shared vault lacks this host's record of `names`.
+    /// Notes (or clears) that the shared vault lacks this host's record of `names`, under the
+    /// vault's write lock, so that two processes noting different credentials lose neither.
     public func markPending(_ names: [String], _ pending: Bool = true) {
+        let lock = try? FileLock(path: local.lockPath, mode: .exclusive)
+        defer { lock?.unlock() }
         var set = self.pending()
         for name in names { if pending { set.insert(name) } else { set.remove(name) } }
         setPending(set)
