@@ -101,18 +101,20 @@ public struct Refresher: Sendable {
             }
             switch acquired {
             case .held(let lease):
-                let result: (Credential, RefreshOutcome, warnings: [String])
-                do {
-                    if let shared = lease.sharedRecord { try vault.adopt([shared], from: lease.sharedLocation) }
-                    result = try TerminationSignals.deferred {
-                        try refreshHoldingLease(stored, profile: profile, policy: policy, lease: lease)
+                // The lease ends (a shared vault's commit) inside the deferral too: a Ctrl-C
+                // waits until the refreshed record is where the next launch looks for it.
+                return try TerminationSignals.deferred {
+                    let result: (Credential, RefreshOutcome, warnings: [String])
+                    do {
+                        if let shared = lease.sharedRecord { try vault.adopt([shared], from: lease.sharedLocation) }
+                        result = try refreshHoldingLease(stored, profile: profile, policy: policy, lease: lease)
+                    } catch {
+                        _ = lease.finish()
+                        throw error
                     }
-                } catch {
-                    _ = lease.finish()
-                    throw error
+                    let warnings = lease.finish()
+                    return (result.0, result.1, result.warnings + warnings)
                 }
-                let warnings = lease.finish()
-                return (result.0, result.1, result.warnings + warnings)
             case .releasedByOther:
                 if let settled = try settledElsewhere(try reread(profile), since: stored, profile: profile, policy: policy) {
                     return settled

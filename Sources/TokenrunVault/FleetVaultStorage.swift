@@ -20,8 +20,10 @@
 //   credential's lease first.
 // - A write the shared vault did not take (the database down, the commit
 //   failed) stays in the local file, and the credential is noted in
-//   `vault.fleet-pending`: the next lease of it sends this host's record to the
-//   database instead of taking the row's (older) one, so nothing is lost.
+//   `vault.fleet-pending` (before the local write, with the row version it was
+//   based on): the next lease of it sends this host's record to the database
+//   instead of taking the row's (older) one, so nothing is lost; a note whose
+//   change never reached the file, or that the row has moved on from, is dropped.
 import Synchronization
 import TokenrunSupport
 
@@ -63,30 +65,46 @@ public struct FleetVaultStorage: VaultStorage {
         return nil
     }
 
-    /// The credentials whose local record the shared vault has not taken yet.
+    /// The changes the shared vault may not have yet: per credential, the sealed text this
+    /// host wrote ("" for a removal) and the row version it was based on ("-": not known).
+    /// Written under the vault's write lock before the local write, cleared after the commit.
     var pendingPath: String { local.path + ".fleet-pending" }
 
-    func pending() -> Set<String> {
-        guard let bytes = try? FileSystem.readFile(pendingPath, limit: 1 << 20) else { return [] }
-        return Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init))
+    struct PendingChange: Equatable {
+        var sealed: String
+        var base: String
     }
 
-    func setPending(_ names: Set<String>) {
-        if names.isEmpty {
+    func pending() -> [String: PendingChange] {
+        guard let bytes = try? FileSystem.readFile(pendingPath, limit: 1 << 20) else { return [:] }
+        var entries: [String: PendingChange] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            entries[String(fields[0])] = PendingChange(sealed: String(fields[1]), base: String(fields[2]))
+        }
+        return entries
+    }
+
+    /// Rewrites the pending file; the caller holds the vault's write lock.
+    func writePending(_ entries: [String: PendingChange]) {
+        if entries.isEmpty {
             _ = FileSystem.removeFile(pendingPath)
             return
         }
-        try? FileSystem.replaceAtomically(pendingPath, bytes: Array((names.sorted().joined(separator: "\n") + "\n").utf8))
+        let text = entries.keys.sorted().map { "\($0)\t\(entries[$0]!.sealed)\t\(entries[$0]!.base)\n" }.joined()
+        try? FileSystem.replaceAtomically(pendingPath, bytes: Array(text.utf8))
     }
 
-    /// Notes (or clears) that the shared vault lacks this host's record of `names`, under the
-    /// vault's write lock, so that two processes noting different credentials lose neither.
-    public func markPending(_ names: [String], _ pending: Bool = true) {
+    /// Clears the entries of `sent` (credential → sealed text) that still say what was sent,
+    /// under the vault's write lock: a later change of the same credential stays noted.
+    public func clearPending(_ sent: [String: String]) {
         let lock = try? FileLock(path: local.lockPath, mode: .exclusive)
         defer { lock?.unlock() }
-        var set = self.pending()
-        for name in names { if pending { set.insert(name) } else { set.remove(name) } }
-        setPending(set)
+        var entries = pending()
+        let before = entries
+        for (name, sealed) in sent where entries[name]?.sealed == sealed { entries[name] = nil }
+        if entries != before { writePending(entries) }
     }
 
     public var leases: any RefreshLeases {
@@ -98,22 +116,32 @@ public struct FleetVaultStorage: VaultStorage {
     public func withReader<T>(_ body: ((any VaultReader)?) throws -> T) throws -> T { try local.withReader(body) }
 
     public func update(_ body: ([UInt8]?) throws -> [UInt8]?) throws {
-        var before: [UInt8]?
-        var after: [UInt8]?
+        // Which shared vault first: a fleet's copy with no URL here writes nothing at all.
+        let url = try sharedVault()
+        var changes: (written: [SealedRecord], removed: [String]) = ([], [])
         try local.update { current in
-            before = current
-            after = try body(current)
+            guard let after = try body(current) else { return nil }
+            if url != nil {
+                // Noted before the local write (under the same lock): if this process dies
+                // before the database has it, the next lease sends it rather than lose it.
+                changes = Self.changes(from: current, to: after)
+                var entries = pending()
+                let held = FleetRefreshLeases.held.withLock { $0 }
+                for record in changes.written {
+                    entries[record.profile] = PendingChange(sealed: record.sealed, base: held[record.profile]?.baseVersion ?? "-")
+                }
+                for name in changes.removed { entries[name] = PendingChange(sealed: "", base: held[name]?.baseVersion ?? "-") }
+                if !changes.written.isEmpty || !changes.removed.isEmpty { writePending(entries) }
+            }
             return after
         }
-        guard let after, let url = try sharedVault() else { return }
-        let changes = Self.changes(from: before, to: after)
-        if changes.written.isEmpty && changes.removed.isEmpty { return }
+        guard let url, !changes.written.isEmpty || !changes.removed.isEmpty else { return }
         do {
-            try publish(changes, url: url)
+            let committed = try publish(changes, url: url)
+            clearPending(committed)
         } catch let error as TokenrunError {
             // The local write stands and is sent with the next lease (nothing is lost); the
             // error says the fleet has not got it yet.
-            markPending(changes.written.map(\.profile) + changes.removed)
             throw TokenrunError.sharedVaultNotUpdated(location: url.shown, reason: error.summary)
         }
     }
@@ -129,25 +157,37 @@ public struct FleetVaultStorage: VaultStorage {
         return (written, old.map(\.profile).filter { !kept.contains($0) })
     }
 
-    /// Writes changed rows: in a held lease's transaction for its credential, else on their own.
-    func publish(_ changes: (written: [SealedRecord], removed: [String]), url: SharedVaultURL) throws {
+    /// Writes changed rows: in a held lease's transaction for its credential (committed, and
+    /// its pending entry cleared, when the lease ends), else in a transaction of their own.
+    /// Returns what this call committed (credential → sealed text, "" for a removal).
+    func publish(_ changes: (written: [SealedRecord], removed: [String]), url: SharedVaultURL) throws -> [String: String] {
         let host = SharedVault.hostName(environment: environment)
         var rest = changes
         for (credential, lease) in FleetRefreshLeases.held.withLock({ $0 }) {
             if let record = rest.written.first(where: { $0.profile == credential }) {
-                if try lease.shared.put(record, host: host) { lease.wrote = true }
+                if try lease.shared.put(record, host: host) { lease.sent = record.sealed }
                 rest.written.removeAll { $0.profile == credential }
             }
         }
-        if rest.written.isEmpty && rest.removed.isEmpty { return }
+        if rest.written.isEmpty && rest.removed.isEmpty { return [:] }
         let shared = SharedVault(session: try PostgresSession.open(url, environment: environment))
         defer { shared.session.close() }
         try shared.transaction {
-            // Each credential's lease first: a refresh on another host finishes before this write.
-            for name in Set(rest.written.map(\.profile) + rest.removed).sorted() { _ = try shared.lock(name, waiting: 30) }
+            // Each credential's lease first, in name order: a refresh elsewhere finishes before this write.
+            try shared.session.execute("SELECT set_config('lock_timeout', '30s', true)")
+            for name in Set(rest.written.map(\.profile) + rest.removed).sorted() {
+                guard try shared.lock(name, waiting: 30) else {
+                    throw TokenrunError.sharedVaultUnavailable(
+                        location: url.shown, reason: "another host held the lease of \(name) for over 30 s")
+                }
+            }
             for record in rest.written { try shared.put(record, host: host) }
             for name in rest.removed { try shared.remove(name) }
         }
+        var committed: [String: String] = [:]
+        for record in rest.written { committed[record.profile] = record.sealed }
+        for name in rest.removed { committed[name] = "" }
+        return committed
     }
 }
 
@@ -193,28 +233,32 @@ struct FleetRefreshLeases: RefreshLeases {
                 return .timedOut(holder: "another host of the fleet")
             }
             let host = SharedVault.hostName(environment: storage.environment)
-            var sharedRecord: SealedRecord?
-            var sending = false
-            if storage.pending().contains(credential) {
-                // The shared vault lacks this host's last change: send it now, in the lease.
-                // (A record gone from a file that reads is a revoke to send; a file that does not
-                // read sends nothing.)
+            // The row as it is now (another host may have refreshed meanwhile).
+            let row = try shared.record(credential)
+            var sharedRecord = row?.record
+            var sent: String?
+            if let change = storage.pending()[credential] {
+                // A change of this host's the shared vault may lack. It counts only if this
+                // host's file holds it (else the process died before writing it) and the row has
+                // not moved on since the change was based on it (else it is stale: the row wins).
                 guard let bytes = try storage.local.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
-                let file = try SealedVault(storage: storage.local).decode(bytes)
-                if let mine = file.header.records.first(where: { $0.profile == credential }) {
-                    try shared.put(mine, host: host)
+                let mine = try SealedVault(storage: storage.local).decode(bytes).header.records.first { $0.profile == credential }
+                let inFile = (mine?.sealed ?? "") == change.sealed
+                let rowSealed = row?.record.sealed ?? ""
+                if !inFile || rowSealed == change.sealed {
+                    storage.clearPending([credential: change.sealed])
+                } else if change.base == "-" || change.base == (row.map { "\($0.version)" } ?? "0") {
+                    if let mine { try shared.put(mine, host: host) } else { try shared.remove(credential) }
+                    sent = change.sealed
+                    sharedRecord = nil
                 } else {
-                    try shared.remove(credential)
+                    storage.clearPending([credential: change.sealed])
                 }
-                sending = true
-            } else {
-                // The row as it is now (another host may have refreshed meanwhile).
-                sharedRecord = try shared.record(credential)?.record
             }
             let lease = FleetLease(
                 credential: credential, shared: shared, local: localLease, host: host, sharedRecord: sharedRecord,
-                storage: storage)
-            lease.wrote = sending
+                storage: storage, baseVersion: row.map { "\($0.version)" } ?? "0")
+            lease.sent = sent
             Self.held.withLock { $0[credential] = lease }
             return .held(lease)
         } catch {
@@ -233,8 +277,10 @@ final class FleetLease: RefreshLease, @unchecked Sendable {
     let host: String
     let sharedRecord: SealedRecord?
     var sharedLocation: String { shared.location }
-    /// Whether this lease's transaction wrote the credential's row.
-    var wrote = false
+    /// The sealed text this lease's transaction wrote into the credential's row ("" removed), if any.
+    var sent: String?
+    /// The row's version when the lease was taken ("0": no row), for the pending entry of a write.
+    let baseVersion: String
     private var outcome: (String, Bool)?
     private var released = false
 
@@ -242,8 +288,9 @@ final class FleetLease: RefreshLease, @unchecked Sendable {
 
     init(
         credential: String, shared: SharedVault, local: any RefreshLease, host: String, sharedRecord: SealedRecord?,
-        storage: FleetVaultStorage
+        storage: FleetVaultStorage, baseVersion: String
     ) {
+        self.baseVersion = baseVersion
         self.credential = credential
         self.shared = shared
         self.local = local
@@ -268,11 +315,11 @@ final class FleetLease: RefreshLease, @unchecked Sendable {
                 try shared.logRefresh(credential, host: host, outcome: outcome, rotated: rotated)
             }
             try shared.session.commit()
-            if wrote { storage.markPending([credential], false) }
+            if let sent { storage.clearPending([credential: sent]) }
         } catch {
             let reason = (error as? TokenrunError)?.summary ?? "\(error)"
-            if wrote {
-                storage.markPending([credential])
+            if sent != nil {
+                // Its pending entry stays: the next lease sends it.
                 warnings.append(
                     "the new record of \(credential) is stored on this host only: the shared vault did not take it (\(reason)); this host sends it with its next refresh, or now: tokenrun vault push --replace"
                 )

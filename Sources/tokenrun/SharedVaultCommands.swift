@@ -135,7 +135,8 @@ struct VaultPush: ParsableCommand {
             var kept: [String] = []
             var same = 0
             try shared.transaction {
-                for record in try local.sealedRecords() {
+                try shared.session.execute("SELECT set_config('lock_timeout', '30s', true)")
+                for record in try local.sealedRecords().sorted(by: { $0.profile < $1.profile }) {
                     _ = try shared.lock(record.profile, waiting: 30)  // after any refresh of it elsewhere
                     if try shared.insert(record, host: context.hostName) {
                         pushed.append(record.profile)
@@ -149,7 +150,9 @@ struct VaultPush: ParsableCommand {
                     }
                 }
             }
-            (context.vault.storage as? FleetVaultStorage)?.markPending(pushed, false)
+            let sent = try local.sealedRecords().filter { pushed.contains($0.profile) }
+            (context.vault.storage as? FleetVaultStorage)?.clearPending(
+                Dictionary(uniqueKeysWithValues: sent.map { ($0.profile, $0.sealed) }))
             Output.line(
                 "pushed \(pushed.count) credential\(pushed.count == 1 ? "" : "s") to \(shared.location)"
                     + (same > 0 ? " (\(same) already there)" : ""))

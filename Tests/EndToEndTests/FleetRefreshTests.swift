@@ -188,6 +188,21 @@ extension FleetTests {
             #expect(warm.status == 0 && warm.stderr.isEmpty, "\(warm.all)")
         }
 
+        @Test("a pending note the row has moved on from is dropped: the newer row wins, nothing is sent")
+        func stalePendingNote() throws {
+            let hosts = try fleet(2)
+            #expect(hosts[0].box.run(launchArguments(), environment: hosts[0].environment).status == 0)  // the row is now version 2
+            let line = try #require(hosts[1].box.read(hosts[1].box.vaultPath)?.split(separator: "\n").first { $0.hasPrefix("demo ") })
+            let mine = String(line.split(separator: " ")[1])
+            hosts[1].box.write(path: hosts[1].box.vaultPath + ".fleet-pending", bytes: Array("demo\t\(mine)\t1\n".utf8))
+            let before = try e.provider.stats()
+            let result = hosts[1].box.run(launchArguments(), environment: hosts[1].environment)
+            #expect(result.status == 0, "\(result.all)")
+            #expect(try e.provider.stats().refresh_requests == before.refresh_requests, "host-2 refreshed instead of taking the newer row")
+            #expect(try db.admin("SELECT version FROM tokenrun_records WHERE profile = 'demo'").hasPrefix("2"))
+            #expect(!FileManagerLike.exists(hosts[1].box.vaultPath + ".fleet-pending"))
+        }
+
         @Test("a row someone altered in the database is refused: 78 naming the shared vault, the host's copy untouched, no token request")
         func alteredRowIsRefused() throws {
             let hosts = try fleet(2)
