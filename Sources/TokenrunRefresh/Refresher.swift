@@ -85,19 +85,12 @@ public struct Refresher: Sendable {
             let acquired: LeaseAcquisition
             do {
                 acquired = try leases.acquire(profile.name, waitingAtMost: left)
-            } catch TokenrunError.sharedVaultUnavailable(let location, let reason) {
-                // A fleet's database that is down: the token this host has, while it lasts; no request.
-                let why = "the shared vault \(location) cannot be reached (\(reason))"
-                if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }
-                throw TokenrunError.sharedVaultUnavailable(location: location, reason: reason)
-            } catch TokenrunError.sharedVaultNotConfigured(let vault, let sharedWith) {
-                let why = "this vault is a copy of the shared vault \(sharedWith) and no URL for it is set"
-                if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }
-                throw TokenrunError.sharedVaultNotConfigured(vault: vault, sharedWith: sharedWith)
-            } catch TokenrunError.databaseHelperMissing(let path) {
-                let why = "tokenrun's database helper \(path) cannot be started"
-                if let stale = Self.stillValid(stored, profile: profile, because: why, now: clock()) { return stale }
-                throw TokenrunError.databaseHelperMissing(path: path)
+            } catch let error as TokenrunError {
+                // A fleet's lease that cannot be had: the token this host has, while it lasts; no request.
+                guard let why = Self.sharedVaultOutage(error),
+                    let stale = Self.stillValid(stored, profile: profile, because: why, now: clock())
+                else { throw error }
+                return stale
             }
             switch acquired {
             case .held(let lease):
@@ -200,6 +193,17 @@ public struct Refresher: Sendable {
         case .success(let outcome):
             if let note = Self.unmeetableMinTTL(written, policy: policy, profile: profile) { warnings.append(note) }
             return (written, outcome, warnings)
+        }
+    }
+
+    /// Why a fleet's refresh lease cannot be had, when `error` says so (the database is down,
+    /// its helper missing, no URL for a fleet's copy); nil for any other error.
+    static func sharedVaultOutage(_ error: TokenrunError) -> String? {
+        switch error {
+        case .sharedVaultUnavailable(let location, let reason): "the shared vault \(location) cannot be reached (\(reason))"
+        case .sharedVaultNotConfigured(_, let sharedWith): "this vault is a copy of the shared vault \(sharedWith) and no URL for it is set"
+        case .databaseHelperMissing(let path): "tokenrun's database helper \(path) cannot be started"
+        default: nil
         }
     }
 

@@ -244,10 +244,9 @@ struct FleetRefreshLeases: RefreshLeases {
                 guard let bytes = try storage.local.load() else { throw TokenrunError.vaultNotFound(path: storage.location) }
                 let mine = try SealedVault(storage: storage.local).decode(bytes).header.records.first { $0.profile == credential }
                 let inFile = (mine?.sealed ?? "") == change.sealed
-                let rowSealed = row?.record.sealed ?? ""
-                if !inFile || rowSealed == change.sealed {
-                    storage.clearPending([credential: change.sealed])
-                } else if change.base == "-" || change.base == (row.map { "\($0.version)" } ?? "0") {
+                let arrived = (row?.record.sealed ?? "") == change.sealed
+                let current = change.base == "-" || change.base == (row.map { "\($0.version)" } ?? "0")
+                if inFile && !arrived && current {
                     if let mine { try shared.put(mine, host: host) } else { try shared.remove(credential) }
                     sent = change.sealed
                     sharedRecord = nil

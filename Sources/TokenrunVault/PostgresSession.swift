@@ -103,12 +103,7 @@ public final class PostgresSession: Sendable {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = [], waiting: Double = 0) throws -> [[String?]] {
         let answer = try statement(sql, parameters, waiting: waiting)
-        if case .string(let kind)? = answer["error"] {
-            var state: String?
-            if case .string(let given)? = answer["sqlstate"] { state = given }
-            if kind == "connection_lost" { close() }  // the helper exits after saying so
-            throw statementError(kind: kind, message: message(answer), sqlState: state)
-        }
+        if let (error, _) = failure(answer) { throw error }
         guard case .array(let rows)? = answer["rows"] else {
             throw TokenrunError.sharedVaultUnavailable(location: url.shown, reason: "tokenrun-pg gave no readable answer")
         }
@@ -130,10 +125,7 @@ public final class PostgresSession: Sendable {
     /// COMMIT, checked: a transaction that had failed answers ROLLBACK, which is a failure here.
     public func commit() throws {
         let answer = try statement("COMMIT", [], waiting: 0)
-        if case .string(let kind)? = answer["error"] {
-            if kind == "connection_lost" { close() }
-            throw statementError(kind: kind, message: message(answer), sqlState: nil)
-        }
+        if let (error, _) = failure(answer) { throw error }
         guard case .string("COMMIT")? = answer["command"] else {
             throw TokenrunError.sharedVaultUnavailable(location: url.shown, reason: "the transaction failed and was rolled back")
         }
@@ -145,11 +137,19 @@ public final class PostgresSession: Sendable {
     /// Runs a statement that waits for a lock: false when lock_timeout ran out first.
     public func executeUnlessLocked(_ sql: String, _ parameters: [String?] = [], waiting: Double) throws -> Bool {
         let answer = try statement(sql, parameters, waiting: waiting)
-        guard case .string(let kind)? = answer["error"] else { return true }
+        guard let (error, state) = failure(answer) else { return true }
+        if state == Self.lockNotAvailable { return false }
+        throw error
+    }
+
+    /// A failed statement's answer as the error to throw, with its SQLSTATE; nil for a success.
+    /// A lost connection also ends the session (the helper exits after saying so).
+    func failure(_ answer: [String: JSONValue]) -> (TokenrunError, String?)? {
+        guard case .string(let kind)? = answer["error"] else { return nil }
         var state: String?
         if case .string(let given)? = answer["sqlstate"] { state = given }
-        if state == Self.lockNotAvailable { return false }
-        throw statementError(kind: kind, message: message(answer), sqlState: state)
+        if kind == "connection_lost" { close() }
+        return (statementError(kind: kind, message: message(answer), sqlState: state), state)
     }
 
     /// A failed statement as the error to show: a broken connection is temporary; a refusal

@@ -41,7 +41,7 @@ enum SharedVaultInit {
                         location: shared.location,
                         reason: "this host's vault \(context.paths.vault) is another vault than the shared one (another key)",
                         hint:
-                            "move it aside (mv \(context.paths.vault) \(context.paths.vault).local), copy the fleet's key file here, and run tokenrun vault init again"
+                            "move it aside (mv \(TokenrunError.shellQuoted(context.paths.vault)) \(TokenrunError.shellQuoted(context.paths.vault + ".local"))), copy the fleet's key file here, and run tokenrun vault init again"
                     )
                 }
                 Output.line("this host's vault \(context.paths.vault) is already the shared vault's copy")
