@@ -28,6 +28,8 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     /// The token endpoint's HTTP status on a refresh attempt, when it answered.
     public var httpStatus: Int?
     public var detail: String?
+    /// On a launch: tokenrun replaced itself with the command (exec in place), so no exit record follows.
+    public var exec: Bool?
 
     /// Position in the chain: 1, 2, 3 … across rotated files.
     public var seq: UInt64?
@@ -51,7 +53,7 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     /// The line's JSON keys: for the hand-written writer (`jsonBody`), the chain's reader
     /// (`AuditChain.decode`) and `tokenrun log`'s JSONDecoder alike.
     enum CodingKeys: String, CodingKey {
-        case time, event, profiles, pid, uid, command, status, signal, outcome, rotated, attempts, detail
+        case time, event, profiles, pid, uid, command, status, signal, outcome, rotated, attempts, detail, exec
         case seq, prev, mac
         case keyID = "key_id"
         case keyChangedFrom = "key_changed_from"
@@ -85,6 +87,7 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         add(.durationMs, durationMs)
         add(.errorClass, errorClass)
         add(.event, event)
+        if let exec { fields.append((.exec, exec ? "true" : "false")) }
         add(.httpStatus, httpStatus)
         add(.keyChangedFrom, keyChangedFrom)
         add(.keyID, keyID)
@@ -112,6 +115,7 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         if let status { parts.append("status \(status)") }
         if let signal { parts.append("signal \(signal)") }
         if let rotated, rotated { parts.append("rotated") }
+        if let exec, exec { parts.append("exec (no exit record)") }
         if let latencyMs { parts.append("\(latencyMs) ms") }
         if let durationMs { parts.append("ran \(durationMs) ms") }
         if let detail { parts.append(detail) }

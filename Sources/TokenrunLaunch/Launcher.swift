@@ -3,7 +3,13 @@
 // environment, record the launch, run the child, record how it ended and pass
 // its status on — or die of the signal that killed it, after cleaning up, so
 // a shell sees the death (bash stops a loop only when its child died of
-// SIGINT). The executable parses arguments and prints what this reports.
+// SIGINT). When nothing needs tokenrun once the command has started (no
+// [[file]] to remove, no keeper, no token server) and neither `--no-exec` nor
+// a profile's `exec = false` asks to wait, tokenrun becomes the command
+// instead (execve in place, as `env` does): the same pid, the caller's
+// signals and the command's status directly, and no exit record (the launch
+// record says `exec`). The executable parses arguments and prints what this
+// reports.
 import TokenrunAudit
 import TokenrunProfiles
 import TokenrunRefresh
@@ -19,12 +25,15 @@ public struct LaunchPlan: Sendable {
     public var keepFresh: Bool
     /// Serve tokens on 127.0.0.1 even when no profile asks for it (`--serve`).
     public var serve: Bool
+    /// Replace tokenrun with the command when nothing needs tokenrun afterwards (false: `--no-exec`).
+    public var execInPlace: Bool
 
-    public init(profiles: [String], command: [String], keepFresh: Bool = false, serve: Bool = false) {
+    public init(profiles: [String], command: [String], keepFresh: Bool = false, serve: Bool = false, execInPlace: Bool = true) {
         self.profiles = profiles
         self.command = command
         self.keepFresh = keepFresh
         self.serve = serve
+        self.execInPlace = execInPlace
     }
 }
 
@@ -74,7 +83,9 @@ public struct Launcher {
             keeper?.report = keeperEvents
         }
         var environment = try ChildEnvironment.build(inherited: inherited, rendered: rendered, filePaths: filePaths)
-        if plan.serve || ready.injections.contains(where: \.profile.serveTokens) {
+        let serving = plan.serve || ready.injections.contains(where: \.profile.serveTokens)
+        let inPlace = plan.execInPlace && files == nil && keeper == nil && !serving && ready.injections.allSatisfy(\.profile.execInPlace)
+        if serving {
             let session = session
             let profiles = session.profiles
             let server = try TokenServer { name in
@@ -99,12 +110,17 @@ public struct Launcher {
         let name = plan.command[0].baseName
         var launch = AuditRecord(event: "launch", profiles: plan.profiles)
         launch.command = name
+        if inPlace { launch.exec = true }
         let launched = audit.record(launch)
-        let started = Monotonic.milliseconds()
         var ended = AuditRecord(event: "exit", profiles: plan.profiles)
         ended.command = name
+        let started = Monotonic.milliseconds()
         let exit: ChildExit
         do {
+            if inPlace {
+                verbose?("\(name): runs in tokenrun's place (exec: no exit record; --no-exec waits for it)")
+                try ChildProcess.execInPlace(plan.command, environment: environment)
+            }
             exit = try ChildProcess.run(plan.command, environment: environment, tick: keeper.map { keeper in { keeper.tick(child: $0) } })
         } catch let error as TokenrunError {
             ended.status = error.exitCode

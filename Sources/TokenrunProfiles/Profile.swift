@@ -91,6 +91,9 @@ public struct Profile: Sendable, Equatable {
     public var onRefreshSignal: String?
     /// Run a token server for the child (as `run --serve`).
     public var serveTokens = false
+    /// `exec = false`: a launch waits for the command and records its exit (as `run --no-exec`)
+    /// instead of replacing itself with it when nothing else needs tokenrun after the start.
+    public var execInPlace = true
     public var env: [EnvBinding]
     public var files: [FileBinding]
 }

@@ -17,6 +17,7 @@ public struct ProfileLayer: Sendable, Equatable {
     public var username: Located<String>?
     public var extends: Located<String>?
     public var exposeRefreshToken: Located<Bool>?
+    public var execInPlace: Located<Bool>?
     public var kind: Located<String>?
     public var onReauthRequired: Located<String>?
     public var grantType: Located<String>?

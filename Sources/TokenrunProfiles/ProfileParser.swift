@@ -10,7 +10,8 @@ public enum ProfileParser {
     public static let sizeLimit = 1 << 20
 
     static let topKeys = [
-        "description", "username", "extends", "kind", "expose_refresh_token", "on_reauth_required", "oauth", "refresh", "env", "file",
+        "description", "username", "extends", "kind", "expose_refresh_token", "exec", "on_reauth_required", "oauth", "refresh", "env",
+        "file",
     ]
     static let oauthKeys = [
         "token_endpoint", "authorization_endpoint", "device_authorization_endpoint", "revocation_endpoint",
@@ -153,6 +154,11 @@ public enum ProfileParser {
                         throw fail(entry.line, "expose_refresh_token must be true or false, found \(entry.value.typeName)")
                     }
                     layer.exposeRefreshToken = Located(value: value, line: entry.line)
+                case "exec":
+                    guard case .boolean(let value) = entry.value else {
+                        throw fail(entry.line, "exec must be true or false, found \(entry.value.typeName)")
+                    }
+                    layer.execInPlace = Located(value: value, line: entry.line)
                 case "kind":
                     layer.kind = try choice(entry, "kind", ProfileKind.allCases.map(\.rawValue), noun: "kind")
                 case "on_reauth_required":

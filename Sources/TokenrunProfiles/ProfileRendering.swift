@@ -11,6 +11,7 @@ public enum ProfileRendering {
         if let v = profile.username { lines.append("username = \(quote(v))") }
         if profile.kind != .oauth { lines.append("kind = \(quote(profile.kind.rawValue))") }
         if profile.exposeRefreshToken { lines.append("expose_refresh_token = true") }
+        if !profile.execInPlace { lines.append("exec = false") }
         if let v = profile.onReauthRequired { lines.append("on_reauth_required = \(quote(v))") }
         lines.append("")
         lines.append("[oauth]")

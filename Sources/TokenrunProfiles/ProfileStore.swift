@@ -187,6 +187,7 @@ enum ProfileMerger {
             if let v = layer.description { profile.description = v.value }
             if let v = layer.username { profile.username = v.value }
             if let v = layer.exposeRefreshToken { profile.exposeRefreshToken = v.value }
+            if let v = layer.execInPlace { profile.execInPlace = v.value }
             if let v = layer.kind { profile.kind = ProfileKind(rawValue: v.value) ?? .oauth }
             if let v = layer.onReauthRequired { profile.onReauthRequired = v.value }
             if let v = layer.grantType { profile.oauth.grantType = GrantType(rawValue: v.value) }

@@ -121,9 +121,43 @@ public enum ChildProcess {
         do {
             return wait(for: try spawnForUser(arguments, environment: environment), tick: tick)
         } catch {
-            if error.code == ENOENT || error.code == ENOTDIR { throw TokenrunError.commandNotFound(arguments[0]) }
-            throw TokenrunError.commandNotExecutable(arguments[0], reason: error.reason)
+            throw error.launchError(arguments[0])
         }
+    }
+
+    /// Becomes `arguments` (searched in PATH) in place, as `env` and `exec` do: the same
+    /// process, so the caller's signals reach the command and its status is the caller's to
+    /// see, with what `spawnForUser` gives a child (default handlers, an empty mask, the
+    /// caller's umask and core limit, a session keyring of its own). Returns only by throwing,
+    /// when the command cannot be started (then tokenrun is still itself and reports it).
+    public static func execInPlace(_ arguments: [String], environment: [String: String]) throws -> Never {
+        precondition(!arguments.isEmpty)
+        let defaults = relayedSignals + [SIGCHLD, SIGPIPE]
+        let caller = ProcessHardening.callerSettings
+        var step: Int32 = 0
+        let failed = withCArrays(arguments, environment) { argv, envp in
+            defaults.withUnsafeBufferPointer { signals in
+                tokenrun_exec_user(
+                    arguments[0], argv, envp, signals.baseAddress, Int32(signals.count),
+                    UInt32(caller?.umask ?? ProcessHardening.currentUmask), caller == nil ? 0 : 1,
+                    UInt64(caller?.core.rlim_cur ?? 0), UInt64(caller?.core.rlim_max ?? 0), &step)
+            }
+        }
+        throw SpawnFailure(code: failed, step: step).launchError(arguments[0])
+    }
+
+    /// `words` and `environment` as the NULL-terminated C arrays execve takes, for `body`.
+    static func withCArrays<T>(
+        _ words: [String], _ environment: [String: String],
+        _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>, UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T
+    ) -> T {
+        let argv = words.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        return body(argv, envp)
     }
 
     /// A program that could not be started: its error number, and the step that failed.
@@ -134,6 +168,12 @@ public enum ChildProcess {
             let text = String(cString: strerror(code))
             if step == Int32(TOKENRUN_SPAWN_STEP_KEYRING) { return "cannot give it a session keyring of its own: \(text)" }
             return text
+        }
+
+        /// The error a launch reports for this failure to start `program`.
+        func launchError(_ program: String) -> TokenrunError {
+            if code == ENOENT || code == ENOTDIR { return .commandNotFound(program) }
+            return .commandNotExecutable(program, reason: reason)
         }
     }
 
@@ -160,23 +200,19 @@ public enum ChildProcess {
         _ words: [String], environment: [String: String], stdio: [Stream] = [.inherit, .inherit, .inherit]
     ) throws(SpawnFailure) -> pid_t {
         precondition(stdio.count == 3)
-        let argv = words.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
         let defaults = relayedSignals + [SIGCHLD, SIGPIPE]
         let caller = ProcessHardening.callerSettings
         var pid: Int32 = 0
         var step: Int32 = 0
         let codes = stdio.map(\.code)
-        let failed = codes.withUnsafeBufferPointer { streams in
-            defaults.withUnsafeBufferPointer { signals in
-                tokenrun_spawn_user(
-                    &pid, words[0], argv, envp, streams.baseAddress, signals.baseAddress, Int32(signals.count),
-                    UInt32(caller?.umask ?? ProcessHardening.currentUmask), caller == nil ? 0 : 1,
-                    UInt64(caller?.core.rlim_cur ?? 0), UInt64(caller?.core.rlim_max ?? 0), &step)
+        let failed = withCArrays(words, environment) { argv, envp in
+            codes.withUnsafeBufferPointer { streams in
+                defaults.withUnsafeBufferPointer { signals in
+                    tokenrun_spawn_user(
+                        &pid, words[0], argv, envp, streams.baseAddress, signals.baseAddress, Int32(signals.count),
+                        UInt32(caller?.umask ?? ProcessHardening.currentUmask), caller == nil ? 0 : 1,
+                        UInt64(caller?.core.rlim_cur ?? 0), UInt64(caller?.core.rlim_max ?? 0), &step)
+                }
             }
         }
         guard failed == 0 else { throw SpawnFailure(code: failed, step: step) }

@@ -102,6 +102,7 @@ int tokenrun_key_revoke(int32_t key) { (void)key; return tokenrun_no_keyrings();
 #endif
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,59 @@ static void tokenrun_exec_searching(const char *file, const char *path, char *co
     errno = denied ? EACCES : ENOENT;
 }
 
+// What a program started for the user gets, set in the process that will exec it: every
+// handler back to default (`default_signals` also from "ignored"), a new session keyring,
+// the caller's umask and core limit, the standard descriptors `stdio` names. 0, or the errno
+// with the step that failed in `step`. Only async-signal-safe calls (it runs in a vfork child).
+static int tokenrun_prepare_for_user(const int stdio[3], const int *default_signals, int default_count,
+                                     unsigned int umask_value, int set_core, const struct rlimit *core, int *step) {
+    for (int number = 1; number < NSIG; number++) {
+        if (number == SIGKILL || number == SIGSTOP) continue;
+        struct sigaction current;
+        if (sigaction(number, NULL, &current) != 0) continue;  // glibc's own signals
+        int reset = current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN;
+        for (int i = 0; i < default_count && !reset; i++) {
+            if (default_signals[i] == number && current.sa_handler == SIG_IGN) reset = 1;
+        }
+        if (reset) {
+            struct sigaction fallback;
+            memset(&fallback, 0, sizeof fallback);
+            fallback.sa_handler = SIG_DFL;
+            sigemptyset(&fallback.sa_mask);
+            sigaction(number, &fallback, NULL);
+        }
+    }
+    // Not within reach of the program: any key `tokenrun vault unlock` cached in this
+    // session. Where the kernel has no keyrings (or a seccomp filter denies them) there
+    // is no cached key to hide; any other failure stops the launch.
+    if (tokenrun_join_new_session_keyring() < 0 && errno != ENOSYS && errno != EPERM && errno != EACCES) {
+        *step = TOKENRUN_SPAWN_STEP_KEYRING;
+        return errno;
+    }
+    umask((mode_t)umask_value);
+    if (set_core) setrlimit(RLIMIT_CORE, core);
+    for (int fd = 0; fd < 3; fd++) {
+        int source = stdio[fd];
+        if (source == TOKENRUN_STDIO_INHERIT) continue;
+        int ok;
+        if (source == TOKENRUN_STDIO_NULL) {
+            int opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            ok = opened >= 0;
+            if (ok && opened != fd) {
+                ok = dup2(opened, fd) >= 0;
+                close(opened);
+            }
+        } else {
+            ok = dup2(source, fd) >= 0;
+        }
+        if (!ok) {
+            *step = TOKENRUN_SPAWN_STEP_STDIO;
+            return errno;
+        }
+    }
+    return 0;
+}
+
 int tokenrun_spawn_user(int *pid, const char *file, char *const argv[], char *const envp[], const int stdio[3],
                         const int *default_signals, int default_count, unsigned int umask_value, int set_core,
                         unsigned long long core_current, unsigned long long core_maximum, int *failed_step) {
@@ -173,51 +227,12 @@ int tokenrun_spawn_user(int *pid, const char *file, char *const argv[], char *co
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     pid_t child = vfork();
     if (child == 0) {
-        for (int number = 1; number < NSIG; number++) {
-            if (number == SIGKILL || number == SIGSTOP) continue;
-            struct sigaction current;
-            if (sigaction(number, NULL, &current) != 0) continue;  // glibc's own signals
-            int reset = current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN;
-            for (int i = 0; i < default_count && !reset; i++) {
-                if (default_signals[i] == number && current.sa_handler == SIG_IGN) reset = 1;
-            }
-            if (reset) {
-                struct sigaction fallback;
-                memset(&fallback, 0, sizeof fallback);
-                fallback.sa_handler = SIG_DFL;
-                sigemptyset(&fallback.sa_mask);
-                sigaction(number, &fallback, NULL);
-            }
-        }
-        // Not within reach of the child: any key `tokenrun vault unlock` cached in this
-        // session. Where the kernel has no keyrings (or a seccomp filter denies them) there
-        // is no cached key to hide; any other failure stops the launch.
-        if (tokenrun_join_new_session_keyring() < 0 && errno != ENOSYS && errno != EPERM && errno != EACCES) {
-            error = errno;
-            step = TOKENRUN_SPAWN_STEP_KEYRING;
+        int prepareStep = TOKENRUN_SPAWN_STEP_EXEC;
+        int prepared = tokenrun_prepare_for_user(stdio, default_signals, default_count, umask_value, set_core, &core, &prepareStep);
+        if (prepared != 0) {
+            error = prepared;
+            step = prepareStep;
             _exit(127);
-        }
-        umask((mode_t)umask_value);
-        if (set_core) setrlimit(RLIMIT_CORE, &core);
-        for (int fd = 0; fd < 3; fd++) {
-            int source = stdio[fd];
-            if (source == TOKENRUN_STDIO_INHERIT) continue;
-            int ok;
-            if (source == TOKENRUN_STDIO_NULL) {
-                int opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
-                ok = opened >= 0;
-                if (ok && opened != fd) {
-                    ok = dup2(opened, fd) >= 0;
-                    close(opened);
-                }
-            } else {
-                ok = dup2(source, fd) >= 0;
-            }
-            if (!ok) {
-                error = errno;
-                step = TOKENRUN_SPAWN_STEP_STDIO;
-                _exit(127);
-            }
         }
         sigset_t none;
         sigemptyset(&none);
@@ -242,6 +257,33 @@ int tokenrun_spawn_user(int *pid, const char *file, char *const argv[], char *co
     }
     *pid = child;
     return 0;
+}
+
+int tokenrun_exec_user(const char *file, char *const argv[], char *const envp[], const int *default_signals,
+                       int default_count, unsigned int umask_value, int set_core, unsigned long long core_current,
+                       unsigned long long core_maximum, int *failed_step) {
+    const char *path = getenv("PATH");
+    if (path == NULL) path = "/bin:/usr/bin";
+    struct rlimit core = {(rlim_t)core_current, (rlim_t)core_maximum};
+    static const int inherit[3] = {TOKENRUN_STDIO_INHERIT, TOKENRUN_STDIO_INHERIT, TOKENRUN_STDIO_INHERIT};
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    *failed_step = TOKENRUN_SPAWN_STEP_EXEC;
+    int error = tokenrun_prepare_for_user(inherit, default_signals, default_count, umask_value, set_core, &core, failed_step);
+    if (error == 0) {
+        fflush(NULL);
+        // A signal that arrived since tokenrun last looked is delivered here, with its default
+        // action: the caller sees the process die of it, as it would have seen the child.
+        sigset_t none;
+        sigemptyset(&none);
+        pthread_sigmask(SIG_SETMASK, &none, NULL);
+        tokenrun_exec_searching(file, path, argv, envp);
+        error = errno;
+        *failed_step = TOKENRUN_SPAWN_STEP_EXEC;
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    return error;
 }
 
 // The passphrase prompt's guard. One prompt at a time (the prompt is on one thread).

@@ -1,4 +1,4 @@
-// The two hot paths — `tokenrun [run] -p NAME… [--min-ttl DUR] [--refresh] -- CMD…` and
+// The two hot paths — `tokenrun [run] -p NAME… [--min-ttl DUR] [--refresh] [--no-exec] -- CMD…` and
 // `tokenrun get -p NAME [--field F]` — parsed by hand. ArgumentParser builds
 // its model by reflection, and the dynamic casts that takes scan every
 // protocol conformance in the binary: measured, that was most of a warm
@@ -12,15 +12,15 @@ enum FastPath {
     /// What a hot-path command line means. ArgumentParser must read the same from it
     /// (FastPathTests checks it over generated command lines).
     enum Parsed: Equatable {
-        case run(profiles: [String], minTTL: Int64?, force: Bool, command: [String])
+        case run(profiles: [String], minTTL: Int64?, force: Bool, exec: Bool, command: [String])
         case get(profile: String, field: GetCommand.Field)
     }
 
     /// The exit status when the arguments were handled here; nil to use ArgumentParser.
     static func handle(_ arguments: [String]) -> Int32? {
         switch parse(arguments) {
-        case let .run(profiles, minTTL, force, command)?:
-            return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, force: force, command: command) }
+        case let .run(profiles, minTTL, force, exec, command)?:
+            return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, force: force, command: command, exec: exec) }
         case let .get(profile, field)?:
             return status { try GetCommand.printValue(profile: profile, field: field, minTTL: nil, json: false) }
         case nil:
@@ -36,19 +36,22 @@ enum FastPath {
         var profiles: [String] = []
         var minTTL: Int64?
         var force = false
+        var exec = true
         while let word = rest.first {
             rest = rest.dropFirst()
             switch word {
             case "--":
                 // A profile named twice is a usage error, which ArgumentParser's validate() reports.
                 guard !profiles.isEmpty, !rest.isEmpty, RepeatedProfiles.duplicate(in: profiles) == nil else { return nil }
-                return .run(profiles: profiles, minTTL: minTTL, force: force, command: Array(rest))
+                return .run(profiles: profiles, minTTL: minTTL, force: force, exec: exec, command: Array(rest))
             case "-p", "--profile":
                 guard let name = rest.first, !name.hasPrefix("-") else { return nil }
                 profiles.append(name)
                 rest = rest.dropFirst()
             case "--refresh":
                 force = true
+            case "--no-exec":
+                exec = false
             case "--min-ttl":
                 guard let text = rest.first, let seconds = DurationParser.seconds(text) else { return nil }
                 minTTL = seconds

@@ -113,6 +113,7 @@ struct ProfilesShow: ParsableCommand {
         let username: OrNull<String>
         let kind: String
         let expose_refresh_token: Bool
+        let exec: Bool
         let on_reauth_required: OrNull<String>
         let oauth: OAuth
         let refresh: Refresh
@@ -127,6 +128,7 @@ struct ProfilesShow: ParsableCommand {
             username = OrNull(profile.username)
             kind = profile.kind.rawValue
             expose_refresh_token = profile.exposeRefreshToken
+            exec = profile.execInPlace
             on_reauth_required = OrNull(profile.onReauthRequired)
             let o = profile.oauth
             oauth = OAuth(

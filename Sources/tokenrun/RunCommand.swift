@@ -15,6 +15,13 @@ struct RunCommand: ParsableCommand {
             TOKENRUN_PROFILE and TOKENRUN_EXPIRES_AT (seconds since 1970); key-source \
             variables (TOKENRUN_KEY_FILE, TOKENRUN_PASSPHRASE and the like) are removed.
 
+            When nothing needs tokenrun once the command has started (no [[file]], \
+            no --keep-fresh, no token server), tokenrun records the launch and then \
+            becomes the command (exec, as env does): same pid, signals straight to \
+            it, its status as tokenrun's; the audit trail then has no exit record \
+            (tokenrun log shows "exec"). --no-exec, or exec = false in a profile, \
+            waits for the command instead and records how it ended.
+
             Concurrent launches refresh a credential once: the refresh holds that \
             credential's lease (vault.leases/NAME.lock) and the others wait for it, at \
             most the HTTP timeout plus the retry budget, then use its token; other \
@@ -49,6 +56,13 @@ struct RunCommand: ParsableCommand {
         ))
     var serve = false
 
+    @Flag(
+        name: .customLong("no-exec"),
+        help: ArgumentHelp(
+            "Wait for the command and record its exit, instead of running it in tokenrun's place (as a profile's exec = false)."
+        ))
+    var noExec = false
+
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
     var command: [String] = []
 
@@ -61,13 +75,13 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         try Self.launch(
             profiles: profile, minTTL: ttl.seconds, force: ttl.refresh, command: command, verbose: verbose, keepFresh: keepFresh,
-            serve: serve)
+            serve: serve, exec: !noExec)
     }
 
     /// Refreshes, injects, runs `command` and passes its status on (thrown as ExitCode).
     static func launch(
         profiles profile: [String], minTTL: Int64?, force: Bool = false, command: [String], verbose: Bool = false, keepFresh: Bool = false,
-        serve: Bool = false
+        serve: Bool = false, exec: Bool = true
     ) throws {
         Launcher.prepareProcess()
         try Diagnostics.run {
@@ -83,7 +97,7 @@ struct RunCommand: ParsableCommand {
             if verbose { launcher.verbose = { log.say($0) } }
             launcher.keeperEvents = { Self.show($0, log: log) }
             let status = try launcher.run(
-                LaunchPlan(profiles: profile, command: command, keepFresh: keepFresh, serve: serve), now: context.now)
+                LaunchPlan(profiles: profile, command: command, keepFresh: keepFresh, serve: serve, execInPlace: exec), now: context.now)
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -13,7 +13,7 @@ enum DocumentedJSON {
     static let doctorSummary: Set = ["fail", "pass", "warn"]
     static let profilesList: Set = ["description", "error", "name", "source"]
     static let profilesShow: Set = [
-        "chain", "description", "env", "expose_refresh_token", "files", "kind", "name", "oauth", "on_reauth_required", "refresh",
+        "chain", "description", "env", "exec", "expose_refresh_token", "files", "kind", "name", "oauth", "on_reauth_required", "refresh",
         "source", "username",
     ]
     static let profilesShowOAuth: Set = [
@@ -29,7 +29,8 @@ enum DocumentedJSON {
     ]
     static let logRecordAlways: Set = ["event", "pid", "profiles", "time", "uid"]
     static let logRecordAll: Set = [
-        "attempts", "command", "detail", "duration_ms", "error_class", "event", "http_status", "key_changed_from", "key_id", "latency_ms",
+        "attempts", "command", "detail", "duration_ms", "error_class", "event", "exec", "http_status", "key_changed_from", "key_id",
+        "latency_ms",
         "mac", "outcome", "pid", "prev", "profiles", "rotated", "seq", "signal", "status", "time", "uid",
     ]
 }

@@ -13,10 +13,10 @@ struct FastPathTests {
     static let words = [
         "-p", "--profile", "a", "b", "gmail", "--min-ttl", "90s", "10m", "1h", "soon", "--refresh", "--", "true",
         "-x", "--field", "access_token", "expires_at", "xoauth2", "nofield", "-v", "--verbose", "--json", "--help",
-        "--serve", "run", "get", "-", "",
+        "--serve", "--no-exec", "run", "get", "-", "",
     ]
 
-    static let hotWords = ["-p", "--profile", "a", "b", "--min-ttl", "90s", "1h", "--refresh", "--field", "expires_at"]
+    static let hotWords = ["-p", "--profile", "a", "b", "--min-ttl", "90s", "1h", "--refresh", "--no-exec", "--field", "expires_at"]
 
     /// A small deterministic generator (xorshift64*), so a failure comes back on every run.
     struct Generator: RandomNumberGenerator {
@@ -63,12 +63,13 @@ struct FastPathTests {
                 continue
             }
             switch fast {
-            case let .run(profiles, minTTL, force, command):
+            case let .run(profiles, minTTL, force, exec, command):
                 runs += 1
                 let run = try #require(parsed as? RunCommand, "\(line) is not run to ArgumentParser")
                 #expect(run.profile == profiles, "\(line)")
                 #expect(run.ttl.seconds == minTTL, "\(line)")
                 #expect(run.ttl.refresh == force, "\(line)")
+                #expect(run.noExec == !exec, "\(line)")
                 #expect(run.command == command, "\(line)")
                 #expect(!run.verbose && !run.keepFresh && !run.serve, "\(line)")
             case let .get(profile, field):

@@ -7,12 +7,13 @@ import Testing
 
 @Suite("end to end: the audit trail's hash chain")
 struct AuditChainTests {
-    /// A logged-in sandbox after `launches` runs of /bin/true: import, refresh, then launch and exit per run.
+    /// A logged-in sandbox after `launches` runs of /bin/true: import, refresh, then launch and exit
+    /// per run (--no-exec: tokenrun waits and records the exit).
     func trail(launches: Int, environment: [String: String] = [:]) throws -> EndToEnd {
         let e = try EndToEnd()
         try e.login()
         for _ in 0..<launches {
-            let result = e.box.run(["-p", "demo", "--", "/bin/true"], environment: environment)
+            let result = e.box.run(["--no-exec", "-p", "demo", "--", "/bin/true"], environment: environment)
             #expect(result.status == 0, "\(result.all)")
         }
         return e
@@ -99,7 +100,7 @@ struct AuditChainTests {
         #expect(result.status == 0, "\(result.all)")
         #expect(result.stdout.contains("intact: 3 records"))
         #expect(result.stdout.contains("note: the last line (audit.jsonl line 4) is torn"))
-        #expect(e.box.run(["-p", "demo", "--", "/bin/true"]).status == 0)
+        #expect(e.box.run(["--no-exec", "-p", "demo", "--", "/bin/true"]).status == 0)
         result = e.box.run(["log", "--verify"])
         #expect(result.status == 0, "\(result.all)")
         #expect(result.stdout.contains("intact: 5 records"))
@@ -109,7 +110,7 @@ struct AuditChainTests {
     @Test("20 concurrent launches append 40 records to one unbroken chain")
     func concurrentLaunches() throws {
         let e = try trail(launches: 0)
-        let running = (0..<20).map { _ in e.box.start(["-p", "demo", "--", "/bin/true"]) }
+        let running = (0..<20).map { _ in e.box.start(["--no-exec", "-p", "demo", "--", "/bin/true"]) }
         let results = running.map { $0.wait() }
         #expect(results.allSatisfy { $0.status == 0 }, "\(results.filter { $0.status != 0 }.map(\.all))")
         let result = e.box.run(["log", "--verify"])

@@ -14,12 +14,13 @@ final class EndToEnd: @unchecked Sendable {
     var python: String { TestProvider.python }
     var child: String { TestProvider.childScript }
 
-    /// `oauth` lines are added to the demo profile's [oauth] table; `extra` after it. With `tls`
+    /// `oauth` lines are added to the demo profile's [oauth] table; `extra` after it; `top` among
+    /// its top-level keys. With `tls`
     /// the provider also serves https with that certificate, and the profile's token endpoint is
     /// there (the child and the tests' control calls keep the plain-http URL).
     init(
         oauth: String = "client_id = \"tokenrun-test\"\nclient_secret = \"test-secret\"", extra: String = "",
-        tls: TestCA.Leaf? = nil
+        top: String = "", tls: TestCA.Leaf? = nil
     ) throws {
         provider = try TestProvider(in: box, tls: tls.map { [$0] } ?? [])
         tokenEndpoint = tls == nil ? provider.tokenEndpoint : provider.tlsTokenEndpoint()
@@ -28,7 +29,7 @@ final class EndToEnd: @unchecked Sendable {
             """
             description = "end-to-end demo"
             username = "alice@example.com"
-            [oauth]
+            \(top.isEmpty ? "" : top + "\n")[oauth]
             token_endpoint = "\(tokenEndpoint)"
             \(oauth)
             scopes = ["api.read", "offline_access"]

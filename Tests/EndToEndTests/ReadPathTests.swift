@@ -65,7 +65,7 @@ struct ReadPathTests {
     func auditTrail() throws {
         let e = try EndToEnd()
         let seed = try e.login()
-        #expect(e.launch().status == 0)
+        #expect(e.launch(flags: ["--no-exec"]).status == 0)
         let token = String(e.box.run(["get", "-p", "demo"]).stdout.split(separator: "\n").first ?? "")
         _ = e.box.run(["export", "-p", "demo"])
         let audit = e.audit

@@ -77,6 +77,14 @@ int tokenrun_spawn_user(int *pid, const char *file, char *const argv[], char *co
                         const int *default_signals, int default_count, unsigned int umask_value, int set_core,
                         unsigned long long core_current, unsigned long long core_maximum, int *failed_step);
 
+/// Becomes `file` in place (execve, searched in PATH as `tokenrun_spawn_user` does), with the same
+/// set-up that function gives its child (default handlers, empty mask, a new session keyring, the
+/// caller's umask and core limit, standard descriptors inherited). Returns only when that failed:
+/// the errno, with the step in `failed_step`; the signal mask is as it was.
+int tokenrun_exec_user(const char *file, char *const argv[], char *const envp[], const int *default_signals,
+                       int default_count, unsigned int umask_value, int set_core, unsigned long long core_current,
+                       unsigned long long core_maximum, int *failed_step);
+
 // The passphrase prompt: a handler for SIGINT, SIGTERM, SIGHUP and SIGQUIT that puts
 // the terminal's saved settings back and then dies of the same signal, so that a
 // Ctrl-C at the prompt never leaves echo off.

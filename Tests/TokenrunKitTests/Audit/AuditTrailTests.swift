@@ -277,6 +277,7 @@ struct AuditRecordJSONTests {
         record.attempts = 3
         record.httpStatus = 503
         record.detail = "the provider answered 503"
+        record.exec = true
         record.seq = 7
         record.prev = String(repeating: "ab", count: 32)
         record.keyID = "kid-1"
@@ -292,7 +293,7 @@ struct AuditRecordJSONTests {
         #expect(
             Set(object.members.keys) == [
                 "time", "event", "profiles", "pid", "uid", "command", "status", "signal", "duration_ms", "outcome", "error_class",
-                "latency_ms", "rotated", "attempts", "http_status", "detail", "seq", "prev", "key_id", "key_changed_from", "mac",
+                "latency_ms", "rotated", "attempts", "http_status", "detail", "exec", "seq", "prev", "key_id", "key_changed_from", "mac",
             ])
         #expect(object.members.count == children.count, "a property of AuditRecord is not written, or a key is no property")
         #expect(try JSONDecoder().decode(AuditRecord.self, from: Data(line.dropLast())) == record)
