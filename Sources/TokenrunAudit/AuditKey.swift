@@ -25,7 +25,7 @@ public struct AuditKey: Sendable, CustomStringConvertible {
     init(secret: SecretBytes) throws {
         self.secret = secret
         // BLAKE2b's shortest output is 16 bytes; the id needs only 8 of them.
-        id = Hex.encode(try KeyedHash.hash(Array(Self.idPurpose.utf8), key: secret, length: 16).prefix(8))
+        id = Hex.encode(Array(try KeyedHash.hash(Array(Self.idPurpose.utf8), key: secret, length: 16).prefix(8)))
     }
 
     /// Keyed BLAKE2b over the previous record's MAC and this record's JSON without its own `mac`.

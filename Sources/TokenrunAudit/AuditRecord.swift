@@ -95,14 +95,14 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         add(.outcome, outcome)
         add(.pid, pid)
         add(.prev, prev)
-        fields.append((.profiles, "[" + profiles.map(Quoting.json).joined(separator: ",") + "]"))
+        fields.append((.profiles, "[" + Text.join(profiles.map(Quoting.json), ",") + "]"))
         if let rotated { fields.append((.rotated, rotated ? "true" : "false")) }
         add(.seq, seq)
         add(.signal, signal)
         add(.status, status)
         add(.time, time)
         add(.uid, uid)
-        return Array(("{" + fields.map { "\"\($0.0.stringValue)\":\($0.1)" }.joined(separator: ",") + "}").utf8)
+        return Array(("{" + Text.join(fields.map { "\"\($0.0.stringValue)\":\($0.1)" }, ",") + "}").utf8)
     }
 
     /// A one-line human form for `tokenrun log`.

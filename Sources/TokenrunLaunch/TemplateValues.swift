@@ -1,6 +1,7 @@
 import TokenrunProfiles
 import TokenrunVault
-import FoundationEssentials
+import TokenrunSodium
+import TokenrunSupport
 
 /// The values a profile's templates may use, for one credential.
 public enum TemplateValues {
@@ -13,7 +14,7 @@ public enum TemplateValues {
             values["expires_at"] = String(expiresAt)
             values["expires_in"] = String(max(0, expiresAt - now))
         }
-        values["scope"] = (credential.scopes.isEmpty ? profile.oauth.scopes : credential.scopes).joined(separator: " ")
+        values["scope"] = Text.join(credential.scopes.isEmpty ? profile.oauth.scopes : credential.scopes, " ")
         values["id_token"] = credential.idToken?.value ?? ""
         values["client_id"] = profile.oauth.clientID ?? ""
         values["username"] = profile.username ?? ""
@@ -24,6 +25,6 @@ public enum TemplateValues {
 
     /// The SASL XOAUTH2 initial response: base64("user=" USER ^A "auth=Bearer " TOKEN ^A ^A).
     public static func xoauth2(username: String, token: String) -> String {
-        Data("user=\(username)\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8).base64EncodedString()
+        Base64.encode(Array("user=\(username)\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8))
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import TokenrunSodium
 
 /// `application/x-www-form-urlencoded` bodies and HTTP Basic client credentials.
 public enum FormEncoding {
@@ -27,7 +28,7 @@ public enum FormEncoding {
     /// The `Authorization: Basic …` value of RFC 6749 §2.3.1 (id and secret form-encoded first).
     public static func basicAuthorization(clientID: String, secret: String) -> String {
         let pair = "\(escape(clientID)):\(escape(secret))"
-        return "Basic " + Data(pair.utf8).base64EncodedString()
+        return "Basic " + Base64.encode(Array(pair.utf8))
     }
 
     /// Splits `a=1&b=%20x` into decoded pairs (`+` is a space); malformed escapes are kept as written.

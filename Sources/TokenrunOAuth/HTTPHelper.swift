@@ -45,7 +45,7 @@ public struct HTTPHelperRequest: Sendable {
         parent = getpid()
         url = request.url
         headers = request.headers.map { [$0.0, $0.1] }
-        body = Data(request.body).base64EncodedString()
+        body = Base64.encode(request.body)
         connectTimeout = limits.connectTimeout
         totalTimeout = limits.totalTimeout
         maxResponseBytes = limits.maxResponseBytes

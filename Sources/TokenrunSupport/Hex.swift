@@ -3,9 +3,11 @@ public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
     /// `bytes` as lower-case hex.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    /// Concrete, not generic: an unspecialized generic here cost every launch a scan of the
+    /// binary's protocol conformances (Collection for the argument type).
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * 2)
+        out.reserveCapacity(bytes.count * 2)
         for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0f)])

@@ -27,6 +27,17 @@ public enum JSONReader {
         return try array.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> JSONValue in try parse(buffer) }
     }
 
+    /// The same for an array, in place. The concrete forms matter on the warm path: the generic
+    /// one, called across modules unspecialized, costs a protocol-conformance scan per process.
+    public static func parse(_ bytes: [UInt8]) throws(JSONReadError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> JSONValue in try parse(buffer) }
+    }
+
+    /// The same for a slice (a line of a file), in place.
+    public static func parse(_ bytes: ArraySlice<UInt8>) throws(JSONReadError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> JSONValue in try parse(buffer) }
+    }
+
     /// Parses another server's answer as JSONDecoder reads it: a repeated member name counts
     /// once, the first time, so that a rotated refresh token is not lost to sloppy JSON.
     public static func parseAnswer(_ bytes: [UInt8]) throws(JSONReadError) -> JSONValue {

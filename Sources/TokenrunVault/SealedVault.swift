@@ -103,15 +103,15 @@ public struct SealedVault: Sendable {
                         passphrase: passphrase, salt: salt, opsLimit: cost.opsLimit, memLimit: cost.memLimit)
                 }
                 kdf = KDFParameters(
-                    algorithm: "argon2id13", salt: Data(salt).base64EncodedString(), opsLimit: cost.opsLimit,
+                    algorithm: "argon2id13", salt: Base64.encode(salt), opsLimit: cost.opsLimit,
                     memLimit: cost.memLimit)
                 kind = .passphrase
             }
             let keyID = try crypto { try Self.keyID(of: wrapping) }
             let wrapped = try crypto { try SecretBox.seal(pair.secretKey, key: wrapping) }
             let header = VaultFile.Header(
-                keySource: kind, keyID: keyID, kdf: kdf, wrappedSecretKey: Data(wrapped).base64EncodedString(),
-                publicKey: Data(pair.publicKey).base64EncodedString(), createdAt: now, records: [])
+                keySource: kind, keyID: keyID, kdf: kdf, wrappedSecretKey: Base64.encode(wrapped),
+                publicKey: Base64.encode(pair.publicKey), createdAt: now, records: [])
             let unlocked = try UnlockedVault(storage: storage, keyPair: pair, keyID: keyID, header: header)
             result = unlocked
             return try crypto { try VaultFile.serialize(header, macKey: unlocked.macKey) }
@@ -140,7 +140,7 @@ public struct SealedVault: Sendable {
     }
 
     static func keyID(of wrapping: SecretBytes) throws -> String {
-        Data(try KeyedHash.hash(Array(keyIDPurpose.utf8), key: wrapping, length: 16)).base64EncodedString()
+        Base64.encode(try KeyedHash.hash(Array(keyIDPurpose.utf8), key: wrapping, length: 16))
     }
 
     /// Decodes the file, mapping format errors to user-facing ones.
@@ -252,7 +252,7 @@ public struct SealedVault: Sendable {
         guard let pair = try? SealedBoxKeyPair(secretKey: secret) else {
             throw TokenrunError.vaultTampered(path: path, reason: "its wrapped secret key fails authentication")
         }
-        guard Data(pair.publicKey).base64EncodedString() == header.publicKey else {
+        guard Base64.encode(pair.publicKey) == header.publicKey else {
             throw TokenrunError.vaultTampered(path: path, reason: "its public key does not belong to its secret key")
         }
         return try UnlockedVault(storage: storage, keyPair: pair, keyID: header.keyID, header: header)
@@ -315,7 +315,7 @@ public final class UnlockedVault: Sendable {
     /// `credential` sealed under its profile name.
     func record(sealing credential: Credential, with sealer: SealedBoxKeyPair) throws -> SealedRecord {
         let sealed = try crypto { try sealer.seal(try Self.encode(credential)) }
-        let record = SealedRecord(profile: credential.profile, sealed: Data(sealed).base64EncodedString())
+        let record = SealedRecord(profile: credential.profile, sealed: Base64.encode(sealed))
         opened.withLock { $0[record.profile + " " + record.sealed] = credential }
         return record
     }

@@ -218,7 +218,7 @@ public struct VaultFile: Sendable, Equatable {
 
     /// A record's MAC (base64) under `recordKey`.
     static func recordMAC(_ record: SealedRecord, recordKey: SecretBytes) throws -> String {
-        Data(try KeyedHash.hash(record.authenticatedBytes, key: recordKey)).base64EncodedString()
+        Base64.encode(try KeyedHash.hash(record.authenticatedBytes, key: recordKey))
     }
 
     /// Encodes the header and its records as a version-2 file, authenticating each
@@ -255,7 +255,7 @@ public struct VaultFile: Sendable, Equatable {
             bytes += record.authenticatedBytes + [space] + Array(try recordMAC(record, recordKey: recordKey).utf8) + [newline]
         }
         let mac = try KeyedHash.hash(bytes, key: macKey)
-        bytes += Array("mac \(Data(mac).base64EncodedString())\n".utf8)
+        bytes += Array("mac \(Base64.encode(mac))\n".utf8)
         return bytes
     }
 }

@@ -29,7 +29,7 @@ struct KeyringCacheTests {
         // Neither key appears in it, in hex or base64.
         let secret = first.secretKey.withUnsafeBytes { Array($0) }
         for bytes in [first.publicKey, secret] {
-            #expect(!name.contains(Hex.encode(bytes.prefix(8))))
+            #expect(!name.contains(Hex.encode(Array(bytes.prefix(8)))))
             #expect(!name.contains(Data(bytes).base64EncodedString().prefix(12)))
         }
     }
