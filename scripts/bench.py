@@ -12,11 +12,11 @@ runs (their order alternating), with this script's own posix_spawn harness,
 and compares the medians (p90 shown beside them):
 
   #   case                      A                                   B                        target
-  1   warm launch               tokenrun -p demo -- true            true                     A-B < 2 ms
-  2   warm get                  tokenrun get -p demo                true                     A-B < 2 ms
+  1   warm launch               tokenrun -p demo -- true            true                     A-B ≤ 1.5 ms
+  2   warm get                  tokenrun get -p demo                true                     A-B ≤ 1 ms
   3a  passphrase vault          tokenrun -p demo -- true, Argon2id  true                     (reported)
                                 on every call (TOKENRUN_PASSPHRASE)
-  3b  passphrase vault, cached  the same after `vault unlock`       true                     A-B < 2 ms
+  3b  passphrase vault, cached  the same after `vault unlock`       true                     A-B ≤ 2 ms
   3c  Argon2id vs cached key    3a's A                              3b's A                   (reported)
   4   refresh                   tokenrun -p demo --refresh --      curl of the same token   A/B < 1.2
                                 true (refreshes on every launch)    request
@@ -24,8 +24,10 @@ and compares the medians (p90 shown beside them):
   6   scale: profiles           1,000 profile files                 1                        A/B < 1.5
   7   scale: audit trail        1,000,000 records                   1                        A/B < 1.1
   8   concurrency               100 simultaneous launches that      one launch that          1 refresh request,
-                                need a refresh (wall time)          refreshes                A/B < 2
-  9   peak memory (MiB)         max RSS of tokenrun -p demo -- true of true (the floor)      A < 15 MiB
+                                need a refresh (wall time)          refreshes                A ≤ 8b's A + 2 B
+  8b  floor                     100 simultaneous `true` (in 8's     one `true`               (reported)
+                                loop)
+  9   peak memory (MiB)         max RSS of tokenrun -p demo -- true of true (the floor)      A ≤ 6 MiB
   10  peer: authsome            authsome run -- true / authsome     tokenrun -p demo --      (reported)
                                 connections inspect                 true / tokenrun get
   11  size (MiB)                tokenrun-http, stripped             tokenrun, stripped       A < 2 MiB
@@ -83,12 +85,14 @@ AUDIT_RECORDS = 100_000 if QUICK else 1_000_000
 PASSPHRASE = "bench passphrase, not a secret"
 TOKEN_LIFETIME = 3600  # the provider's access tokens; --refresh forces a refresh
 
-TARGET_ADDED_MS = 2.0
+TARGET_LAUNCH_MS = 1.5       # 1: a warm launch over `true`
+TARGET_GET_MS = 1.0          # 2: a warm get over `true`
+TARGET_ADDED_MS = 2.0        # 3b: a warm launch with the passphrase vault's key cached
 TARGET_REFRESH_RATIO = 1.2
 TARGET_SCALE_RATIO = 1.5
 TARGET_AUDIT_RATIO = 1.1
-TARGET_BURST_RATIO = 2.0
-TARGET_RSS_MIB = 15.0
+TARGET_BURST_REFRESHES = 2   # 8: a burst within 8b's bare processes + this many single refreshing launches
+TARGET_RSS_MIB = 6.0
 TARGET_HELPER_MIB = 2.0
 
 
@@ -133,8 +137,8 @@ class Row:
 def added_row(case, name, a, b, a_samples, b_samples, target_ms=TARGET_ADDED_MS, note=""):
     """A row whose target is: A's median at most `target_ms` above B's."""
     added = median(a_samples) - median(b_samples)
-    return Row(case, name, a, b, a_samples, b_samples, f"A−B < {target_ms:g} ms",
-               "ok" if added < target_ms else "MISSED", note)
+    return Row(case, name, a, b, a_samples, b_samples, f"A−B ≤ {target_ms:g} ms",
+               "ok" if added <= target_ms else "MISSED", note)
 
 
 def ratio_row(case, name, a, b, a_samples, b_samples, target_ratio, note=""):
@@ -422,9 +426,10 @@ class Bench:
             s = self.h.interleave({"true": self.timer([self.true], home.env),
                                    "run": self.timer(home.run_argv(), home.env),
                                    "get": self.timer(home.get_argv(), home.env)}, RUNS)
-        return [added_row("1", "warm launch", "`tokenrun -p demo -- true`", f"`{self.true}`", s["run"], s["true"]),
+        return [added_row("1", "warm launch", "`tokenrun -p demo -- true`", f"`{self.true}`", s["run"], s["true"],
+                          TARGET_LAUNCH_MS),
                 added_row("2", "warm get", "`tokenrun get -p demo`", f"`{self.true}`", s["get"], s["true"],
-                          note="measured in the same loop as 1")]
+                          TARGET_GET_MS, note="measured in the same loop as 1")]
 
     # -- 3 --------------------------------------------------------------------
     def case_passphrase(self):
@@ -589,33 +594,38 @@ class Bench:
 
     # -- 8 --------------------------------------------------------------------
     def case_concurrency(self):
+        """Bursts of launches that all need a refresh, each beside a burst of as many bare `true`
+        and one refreshing launch, in one loop: a burst should cost no more than starting that
+        many processes plus TARGET_BURST_REFRESHES refreshes (the one refresh the burst makes,
+        and the waiters reading its token), with one refresh request."""
         home = self.home("concurrency").ready()
         argv = home.run_argv()
-        single, bursts, refreshes = [], [], []
+        single, bursts, floor_bursts, refreshes = [], [], [], []
         for rep in range(BURSTS + 1):  # the first round warms up
             home.import_fresh()
             ms = self.h.time(argv, home.env)
-            if rep:
-                single.append(ms)
+            floor_ms = self.h.burst([self.true], home.env, BURST_SIZE)
             home.import_fresh()
             before = self.provider.refresh_requests()
-            ms = self.h.burst(argv, home.env, BURST_SIZE)
+            burst_ms = self.h.burst(argv, home.env, BURST_SIZE)
             if rep:
-                bursts.append(ms)
+                single.append(ms)
+                floor_bursts.append(floor_ms)
+                bursts.append(burst_ms)
                 refreshes.append(self.provider.refresh_requests() - before)
-        row = ratio_row("8", f"concurrency: {BURST_SIZE} launches", f"wall time of {BURST_SIZE} simultaneous "
-                        "`tokenrun -p demo -- true` needing a refresh (freshly imported refresh token, no access token)",
-                        "one such launch", bursts, single, TARGET_BURST_RATIO,
-                        note=f"refresh requests per burst at /test/stats: {', '.join(map(str, refreshes))}")
-        row.target = f"1 refresh, {row.target}"
-        if any(n != 1 for n in refreshes):
-            row.verdict = "MISSED"
+        limit = median(floor_bursts) + TARGET_BURST_REFRESHES * median(single)
+        row = Row("8", f"concurrency: {BURST_SIZE} launches", f"wall time of {BURST_SIZE} simultaneous "
+                  "`tokenrun -p demo -- true` needing a refresh (freshly imported refresh token, no access token)",
+                  "one such launch", bursts, single,
+                  f"1 refresh, A ≤ 8b + {TARGET_BURST_REFRESHES}×B",
+                  "ok" if median(bursts) <= limit and all(n == 1 for n in refreshes) else "MISSED",
+                  note=f"the limit this run: {limit:.2f} ms; refresh requests per burst at /test/stats: "
+                       f"{', '.join(map(str, refreshes))}")
         # The floor on this machine: the same number of bare processes started at once.
-        floor_bursts = [self.h.burst([self.true], home.env, BURST_SIZE) for _ in range(BURSTS)]
         floor_single = [self.h.time([self.true], home.env) for _ in range(BURSTS)]
         floor = Row("8b", f"floor: {BURST_SIZE} × true", f"wall time of {BURST_SIZE} simultaneous `{self.true}`",
                     f"one `{self.true}`", floor_bursts, floor_single,
-                    note="what starting that many processes at once costs here, for comparison with 8")
+                    note="what starting that many processes at once costs here, measured in 8's loop")
         return [row, floor]
 
     # -- 9 --------------------------------------------------------------------
@@ -634,8 +644,8 @@ class Bench:
                "not a sum) and not this Python's, which a process spawned from here inherits until its exec; "
                "B, `true` measured so, is the method's floor")
         return [Row("9", "peak memory, MiB", "max RSS of `tokenrun -p demo -- true`", "max RSS of `true`",
-                    s["run"], s["true"], f"max A < {TARGET_RSS_MIB:g} MiB",
-                    "ok" if peak < TARGET_RSS_MIB else "MISSED", f"{how}. Largest A: {peak:.2f} MiB"),
+                    s["run"], s["true"], f"max A ≤ {TARGET_RSS_MIB:g} MiB",
+                    "ok" if peak <= TARGET_RSS_MIB else "MISSED", f"{how}. Largest A: {peak:.2f} MiB"),
                 Row("9b", "peak memory of get, MiB", "max RSS of `tokenrun get -p demo`", "max RSS of `true`",
                     s["get"], s["true"], note="same method")]
 
