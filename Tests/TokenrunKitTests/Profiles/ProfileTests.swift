@@ -139,6 +139,9 @@ struct ProfileTests {
         #expect(boolean.message.contains("oauth.client_id must be a string, found boolean"))
         let table = try #require(try diagnostic("oauth = \"x\"\n"))
         #expect(table.message.contains("must be a table"))
+        let exec = try #require(try diagnostic("exec = \"no\"\n"))
+        #expect(exec.line == 1)
+        #expect(exec.message.contains("exec must be true or false, found string"))
         let method = try #require(try diagnostic("[oauth]\nauth_method = \"client_secret_bsic\"\n"))
         #expect(method.hint == "did you mean \"client_secret_basic\"?")
     }

@@ -12,6 +12,14 @@ struct Base64Tests {
         }
     }
 
+    @Test("encode gives what Foundation gives, for every length up to 70 bytes")
+    func encodeMatchesFoundation() throws {
+        for length in 0...70 {
+            let bytes = try Sodium.randomBytes(length)
+            #expect(Base64.encode(bytes) == Data(bytes).base64EncodedString(), "\(length) bytes")
+        }
+    }
+
     @Test(
         "non-zero padding bits, missing or extra padding, whitespace and other alphabets are refused",
         arguments: [
