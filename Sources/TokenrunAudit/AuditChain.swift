@@ -8,7 +8,6 @@
 // never the whole file.
 import TokenrunSodium
 import TokenrunSupport
-import FoundationEssentials
 
 /// The rules shared by appending to and verifying the audit trail.
 enum AuditChain {

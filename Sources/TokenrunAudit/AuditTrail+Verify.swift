@@ -12,7 +12,6 @@
 //   reported but is not tampering: the append after it chained to the record
 //   before it.
 import TokenrunSupport
-import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import TokenrunSodium
 
 /// `application/x-www-form-urlencoded` bodies and HTTP Basic client credentials.

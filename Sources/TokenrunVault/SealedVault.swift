@@ -10,7 +10,6 @@ import TokenrunAudit
 import Synchronization
 import TokenrunSodium
 import TokenrunSupport
-import FoundationEssentials
 
 /// What `vault status` shows without needing the key.
 public struct VaultSummary: Sendable, Equatable {
@@ -479,9 +478,7 @@ public final class UnlockedVault: Sendable {
     }
 
     static func encode(_ credential: Credential) throws -> SecretBytes {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var bytes = Array(try encoder.encode(credential))
+        var bytes = credential.jsonBytes()
         return try SecretBytes(consuming: &bytes)
     }
 }

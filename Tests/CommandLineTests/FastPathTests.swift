@@ -1,7 +1,8 @@
 import ArgumentParser
 import Testing
 
-@testable import tokenrun
+@testable import tokenrun_cli
+import TokenrunCommands
 
 /// The hot paths skip ArgumentParser (FastPath.swift). Whatever command line the
 /// hand parser accepts must mean the same to ArgumentParser; anything else it

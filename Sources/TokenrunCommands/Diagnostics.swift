@@ -7,7 +7,6 @@
 // to anything (https://no-color.org) or TERM=dumb, and never in --json output
 // (JSON is printed without it). Only words that carry a verdict are coloured:
 // the error and warning prefixes, doctor's pass/warn/fail, status's state.
-import ArgumentParser
 import TokenrunKit
 
 #if canImport(Glibc)
@@ -16,22 +15,22 @@ import TokenrunKit
     import Musl
 #endif
 
-enum Diagnostics {
-    static func notice(_ message: String) {
+public enum Diagnostics {
+    public static func notice(_ message: String) {
         writeStderr("tokenrun: \(message)\n")
     }
 
-    static func warning(_ message: String) {
+    public static func warning(_ message: String) {
         writeStderr("tokenrun: \(Colour.paint("warning:", .yellow, fd: 2)) \(message)\n")
     }
 
-    static func report(_ error: TokenrunError) {
+    public static func report(_ error: TokenrunError) {
         var text = "tokenrun: \(Colour.paint("error:", .red, fd: 2)) \(error.summary)\n"
         for hint in error.hints { text += "tokenrun: hint: \(hint)\n" }
         writeStderr(text)
     }
 
-    static func writeStderr(_ text: String) {
+    public static func writeStderr(_ text: String) {
         // Keep the order of stdout and stderr lines when both go to one place.
         fflush(nil)  // all output streams; avoids touching the global `stdout`
         var bytes = Array(text.utf8)
@@ -43,25 +42,29 @@ enum Diagnostics {
         }
     }
 
-    /// Runs a command body, turning a TokenrunError into its message and exit status.
-    static func run(_ body: () throws -> Void) throws {
+    /// Runs a command body and gives its exit status: a TokenrunError becomes its message and
+    /// status, anything else (a bug) its description and 1.
+    public static func status(_ body: () throws -> Int32) -> Int32 {
         do {
-            try body()
+            return try body()
         } catch let error as TokenrunError {
             report(error)
-            throw ExitCode(error.exitCode)
+            return error.exitCode
+        } catch {
+            writeStderr("tokenrun: error: \(error)\n")
+            return 1
         }
     }
 }
 
 /// ANSI colour for words that carry a verdict, when the stream is a terminal and the user has not said no.
-enum Colour: String {
+public enum Colour: String {
     case red = "31"
     case yellow = "33"
     case green = "32"
 
     /// Whether output to `fd` may be coloured: a terminal, NO_COLOR unset or empty, TERM not dumb.
-    static func enabled(fd: Int32) -> Bool {
+    public static func enabled(fd: Int32) -> Bool {
         guard isatty(fd) == 1 else { return false }
         if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
         if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
@@ -69,20 +72,20 @@ enum Colour: String {
     }
 
     /// `text` in `colour` when output to `fd` may be coloured, else unchanged.
-    static func paint(_ text: String, _ colour: Colour, fd: Int32 = 1) -> String {
+    public static func paint(_ text: String, _ colour: Colour, fd: Int32 = 1) -> String {
         enabled(fd: fd) ? "\u{1b}[\(colour.rawValue)m\(text)\u{1b}[0m" : text
     }
 }
 
 /// Writes to standard output without Foundation.
-enum Output {
-    static func line(_ text: String = "") {
+public enum Output {
+    public static func line(_ text: String = "") {
         print(text)
     }
 
     /// Left-aligned columns separated by two spaces; the last column is not padded.
     /// `paint` may colour a cell (row, column, text); the padding is measured without it.
-    static func table(_ rows: [[String]], paint: (Int, Int, String) -> String = { $2 }) {
+    public static func table(_ rows: [[String]], paint: (Int, Int, String) -> String = { $2 }) {
         guard let width = rows.map(\.count).max() else { return }
         var widths = [Int](repeating: 0, count: width)
         for row in rows {

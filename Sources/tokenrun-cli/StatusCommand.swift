@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import TokenrunCommands
 import TokenrunKit
 
 struct StatusCommand: ParsableCommand {

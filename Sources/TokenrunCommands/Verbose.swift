@@ -3,15 +3,17 @@
 // profiles, files, variables and times — never a token, secret or key.
 import TokenrunKit
 
-struct Verbose {
-    let enabled: Bool
+public struct Verbose {
+    public let enabled: Bool
 
-    func say(_ message: @autoclosure () -> String) {
+    public init(enabled: Bool) { self.enabled = enabled }
+
+    public func say(_ message: @autoclosure () -> String) {
         if enabled { Diagnostics.writeStderr("tokenrun: verbose: \(message())\n") }
     }
 
     /// How each profile's token was obtained.
-    func report(_ ready: TokenService.Result, now: Int64) {
+    public func report(_ ready: TokenService.Result, now: Int64) {
         guard enabled else { return }
         say("vault \(ready.sealedWith == "" ? "" : "sealed with \(ready.sealedWith), ")unlocked")
         for injection in ready.injections {

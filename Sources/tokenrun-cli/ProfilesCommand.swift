@@ -1,4 +1,5 @@
 import ArgumentParser
+import TokenrunCommands
 import TokenrunKit
 
 struct ProfilesCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TokenrunCommands
 import TokenrunKit
 
 #if canImport(Glibc)

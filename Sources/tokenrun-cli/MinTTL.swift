@@ -1,4 +1,5 @@
 import ArgumentParser
+import TokenrunCommands
 import TokenrunKit
 
 /// `--min-ttl DUR`: the access token must stay valid at least this long.
