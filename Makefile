@@ -168,7 +168,7 @@ release-test: deps test-deps $(VENV)/.installed
 man: deps
 	$(SWIFT) package generate-manual --configuration debug --date $(MANDATE)
 	mkdir -p man
-	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/tokenrun/tokenrun.1 > man/tokenrun.1
+	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/tokenrun-cli/tokenrun.1 > man/tokenrun.1
 
 profiles:
 	sh scripts/embed-profiles.sh
