@@ -54,7 +54,7 @@ STRESS_LIFETIME  ?= 10
 CRASH_ITERATIONS ?= 300
 
 # The man page's date: the last change to the command definitions, so regenerating is reproducible.
-MANDATE := $(shell git log -1 --format=%cs -- Sources/tokenrun-cli Sources/TokenrunCommands 2>/dev/null || date +%F)
+MANDATE := $(shell git log -1 --format=%cs -- Sources/tokenrun 2>/dev/null || date +%F)
 
 .PHONY: all build release test test-deps stress install deb dist release-test deps deb-deps demo bench profiles man lint fuzz clean
 
@@ -168,7 +168,7 @@ release-test: deps test-deps $(VENV)/.installed
 man: deps
 	$(SWIFT) package generate-manual --configuration debug --date $(MANDATE)
 	mkdir -p man
-	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/tokenrun-cli/tokenrun.1 > man/tokenrun.1
+	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/tokenrun/tokenrun.1 > man/tokenrun.1
 
 profiles:
 	sh scripts/embed-profiles.sh

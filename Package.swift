@@ -12,17 +12,6 @@ import PackageDescription
 // which the Makefile passes with TOKENRUN_STATIC_PIE=1), so every other build —
 // `swift build`, `swift build -c release` — links tokenrun the ordinary way.
 let staticPIE = Context.environment["TOKENRUN_STATIC_PIE"] == "1"
-let staticPIELinking: [LinkerSetting] =
-    staticPIE
-    ? [
-        .unsafeFlags(
-            [
-                "-static-executable", "-use-ld=lld", "-Xclang-linker", "-static-pie",
-                "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-            ],
-            .when(platforms: [.linux], configuration: .release)
-        )
-    ] : []
 
 // Embedded Swift (the network helper): whole-module, against the toolchain's own
 // resource folder (lib/swift, next to the swift compiler on PATH), named explicitly
@@ -58,7 +47,6 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tokenrun", targets: ["tokenrun"]),
-        .executable(name: "tokenrun-cli", targets: ["tokenrun-cli"]),
         .executable(name: "tokenrun-http", targets: ["tokenrun-http"]),
         .executable(name: "tokenrun-pg", targets: ["tokenrun-pg"]),
         .library(name: "TokenrunKit", targets: ["TokenrunKit"]),
@@ -146,27 +134,23 @@ let package = Package(
             linkerSettings: embeddedHelperLinking,
             plugins: ["VersionPlugin"]
         ),
-        // What both programs below share: the context every command needs, the messages,
-        // and the two hot paths (a launch and get), parsed by hand.
-        .target(name: "TokenrunCommands", dependencies: ["TokenrunKit"]),
-        // The program users run: the hot paths, with neither ArgumentParser nor Foundation
-        // linked (their start-up was most of a warm launch); every other command line it
-        // execs, unchanged, as tokenrun-cli beside it.
         .executableTarget(
             name: "tokenrun",
-            dependencies: ["TokenrunCommands", "TokenrunKit"],
-            linkerSettings: staticPIELinking
-        ),
-        // Every command, with ArgumentParser's help, usage errors and completion.
-        .executableTarget(
-            name: "tokenrun-cli",
             dependencies: [
-                "TokenrunCommands",
                 "TokenrunKit",
                 "TokenrunVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            linkerSettings: staticPIELinking
+            linkerSettings: staticPIE
+                ? [
+                    .unsafeFlags(
+                        [
+                            "-static-executable", "-use-ld=lld", "-Xclang-linker", "-static-pie",
+                            "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                        ],
+                        .when(platforms: [.linux], configuration: .release)
+                    )
+                ] : []
         ),
         .testTarget(
             name: "TokenrunKitTests",
@@ -175,7 +159,7 @@ let package = Package(
         // The executable's hand-written fast-path parser, checked against ArgumentParser.
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["tokenrun-cli", "TokenrunCommands"]
+            dependencies: ["tokenrun"]
         ),
         // Helpers shared by the test targets: running the built binary, the test provider.
         .target(

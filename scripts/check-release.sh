@@ -7,7 +7,7 @@
 set -eu
 bin=${1:?usage: check-release.sh BIN_DIR}
 top=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
-for program in tokenrun tokenrun-cli tokenrun-http tokenrun-pg; do
+for program in tokenrun tokenrun-http tokenrun-pg; do
     [ -x "$bin/$program" ] || { echo "make install: $bin/$program is missing: run make release first" >&2; exit 1; }
 done
 if command -v readelf >/dev/null 2>&1 && readelf -l "$bin/tokenrun" | grep -q 'program interpreter'; then

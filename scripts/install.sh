@@ -25,16 +25,15 @@ case $prefix in
 esac
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 root="${DESTDIR:-}$prefix"
-# Every file installed, relative to the prefix: the programs first, tokenrun-cli before the
-# tokenrun that hands it its command lines.
-files="libexec/tokenrun/tokenrun-cli bin/tokenrun bin/tokenrun-http bin/tokenrun-pg share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1
+# Every file installed, relative to the prefix: the programs first.
+files="bin/tokenrun bin/tokenrun-http bin/tokenrun-pg share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1
 share/man/man1/tokenrun-pg.1
 share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun
 share/fish/vendor_completions.d/tokenrun.fish share/doc/tokenrun/NOTICES"
 
 if [ "$action" = uninstall ]; then
     for f in $files; do rm -f "$root/$f"; done
-    rmdir "$root/share/doc/tokenrun" "$root/libexec/tokenrun" 2>/dev/null || true
+    rmdir "$root/share/doc/tokenrun" 2>/dev/null || true
     echo "removed tokenrun from $root"
     exit 0
 fi
@@ -43,7 +42,7 @@ for f in $files; do
     if [ -d "$root/$f" ]; then echo "install.sh: $root/$f is a directory: move it away first" >&2; exit 1; fi
 done
 for f in $files; do
-    case $f in bin/* | libexec/*) mode=0755 ;; *) mode=0644 ;; esac
+    case $f in bin/*) mode=0755 ;; *) mode=0644 ;; esac
     mkdir -p "$root/$(dirname "$f")"
     # Through a temporary name, so a running tokenrun keeps its old file and never sees half a new one.
     cp "$here/$f" "$root/$f.new.$$"

@@ -32,11 +32,10 @@ sh "$top/scripts/stage.sh" "$bin" "$work/stage" strip
 stage="$work/stage"
 root="$work/root"
 doc="$root/usr/share/doc/tokenrun"
-install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/usr/libexec/tokenrun" "$root/usr/share/man/man1" \
+install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man1" \
     "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
     "$root/usr/share/fish/vendor_completions.d" "$doc" "$root/usr/share/lintian/overrides"
 install -m 0755 "$stage/bin/tokenrun" "$stage/bin/tokenrun-http" "$stage/bin/tokenrun-pg" "$root/usr/bin/"
-install -m 0755 "$stage/libexec/tokenrun/tokenrun-cli" "$root/usr/libexec/tokenrun/"
 for page in tokenrun.1 tokenrun-http.1 tokenrun-pg.1; do
     gzip -9n < "$stage/share/man/man1/$page" > "$root/usr/share/man/man1/$page.gz"
 done
@@ -54,7 +53,7 @@ chmod 0644 "$root/usr/share/lintian/overrides/tokenrun"
 # Depends: what the programs' shared libraries need (dpkg-shlibdeps reads debian/control).
 mkdir -p "$work/debian"
 printf 'Source: tokenrun\nMaintainer: %s\n\nPackage: tokenrun\nArchitecture: any\n' "$maintainer" > "$work/debian/control"
-shlibs=$(cd "$work" && dpkg-shlibdeps -O -e root/usr/bin/tokenrun -e root/usr/libexec/tokenrun/tokenrun-cli -e root/usr/bin/tokenrun-http -e root/usr/bin/tokenrun-pg 2>"$work/shlibdeps.err") || {
+shlibs=$(cd "$work" && dpkg-shlibdeps -O -e root/usr/bin/tokenrun -e root/usr/bin/tokenrun-http -e root/usr/bin/tokenrun-pg 2>"$work/shlibdeps.err") || {
     cat "$work/shlibdeps.err" >&2
     exit 1
 }

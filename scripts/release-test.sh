@@ -95,12 +95,6 @@ release_bin=$(TOKENRUN_STATIC_PIE=1 swift build -c release --static-swift-stdlib
 expect_version "$release_bin" "make release"
 readelf -h "$release_bin/tokenrun" | grep -q 'Type: *DYN' && ! readelf -l "$release_bin/tokenrun" | grep -q 'program interpreter' ||
     fail "make release: tokenrun is not a static PIE"
-# The warm path's program (issue 17): none of Foundation, ArgumentParser or the Regex modules
-# linked in, whose start-up was most of a warm launch; tokenrun-cli has them.
-linked=$(nm "$release_bin/tokenrun" | grep -o 'FoundationEssentials\|ArgumentParser\|_RegexParser\|_StringProcessing' | sort -u | tr '\n' ' ')
-[ -z "$linked" ] || fail "make release: tokenrun links $linked(they belong in tokenrun-cli only)"
-got=$("$release_bin/tokenrun-cli" --version) || fail "make release: tokenrun-cli --version failed"
-echo "   tokenrun-cli --version: $got"
 
 # The test provider, from this tree; the programs under test never see the tree.
 "$py" Tests/Provider/provider.py --port 0 > "$scratch/provider.out" 2> "$scratch/provider.err" &
@@ -166,13 +160,12 @@ SEED
 step "2. make install into a DESTDIR"
 DESTDIR="$scratch/destdir" run make install > "$scratch/install.log" 2>&1 || { tail -20 "$scratch/install.log" >&2; fail "make install failed"; }
 installed="$scratch/destdir/usr/local"
-for f in bin/tokenrun bin/tokenrun-http bin/tokenrun-pg libexec/tokenrun/tokenrun-cli share/man/man1/tokenrun.1 \
-    share/man/man1/tokenrun-http.1 share/man/man1/tokenrun-pg.1 \
+for f in bin/tokenrun bin/tokenrun-http bin/tokenrun-pg share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 share/man/man1/tokenrun-pg.1 \
     share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun share/fish/vendor_completions.d/tokenrun.fish; do
     [ -f "$installed/$f" ] || fail "make install did not install $f"
 done
-for program in bin/tokenrun bin/tokenrun-http bin/tokenrun-pg libexec/tokenrun/tokenrun-cli; do
-    ! unstripped "$installed/$program" || fail "make install left $program unstripped"
+for program in tokenrun tokenrun-http tokenrun-pg; do
+    ! unstripped "$installed/bin/$program" || fail "make install left $program unstripped"
 done
 grep -q "^\.Os tokenrun $version\$" "$installed/share/man/man1/tokenrun.1" || fail "the installed man page does not carry version $version"
 echo "   stripped: tokenrun $(stat -c %s "$installed/bin/tokenrun") bytes, tokenrun-http $(stat -c %s "$installed/bin/tokenrun-http") bytes"
@@ -253,7 +246,7 @@ dpkg-deb -f "$deb" Depends | grep -q libcurl4 || fail "Depends does not name lib
 dpkg-deb -f "$deb" Depends | grep -q libpq5 || fail "Depends does not name libpq5: $(dpkg-deb -f "$deb" Depends)"
 dpkg-deb -f "$deb" Built-Using | grep -q libsodium || fail "Built-Using does not name libsodium: $(dpkg-deb -f "$deb" Built-Using)"
 contents=$(dpkg-deb -c "$deb")
-for f in ./usr/bin/tokenrun ./usr/bin/tokenrun-http ./usr/bin/tokenrun-pg ./usr/libexec/tokenrun/tokenrun-cli ./usr/share/man/man1/tokenrun.1.gz \
+for f in ./usr/bin/tokenrun ./usr/bin/tokenrun-http ./usr/bin/tokenrun-pg ./usr/share/man/man1/tokenrun.1.gz \
     ./usr/share/man/man1/tokenrun-http.1.gz ./usr/share/man/man1/tokenrun-pg.1.gz \
     ./usr/share/bash-completion/completions/tokenrun ./usr/share/zsh/vendor-completions/_tokenrun \
     ./usr/share/fish/vendor_completions.d/tokenrun.fish ./usr/share/doc/tokenrun/copyright ./usr/share/doc/tokenrun/changelog.gz \
@@ -286,8 +279,8 @@ step "4. make dist"
 run make dist > "$scratch/dist.log" 2>&1 || { tail -20 "$scratch/dist.log" >&2; fail "make dist failed"; }
 [ -f "$dist.tar.gz" ] || fail "make dist wrote no $dist.tar.gz"
 listing=$(tar tzf "$dist.tar.gz")
-for f in bin/tokenrun bin/tokenrun-http bin/tokenrun-pg libexec/tokenrun/tokenrun-cli share/man/man1/tokenrun.1 \
-    share/man/man1/tokenrun-http.1 share/man/man1/tokenrun-pg.1 share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun \
+for f in bin/tokenrun bin/tokenrun-http bin/tokenrun-pg share/man/man1/tokenrun.1 share/man/man1/tokenrun-http.1 share/man/man1/tokenrun-pg.1 \
+    share/bash-completion/completions/tokenrun share/zsh/site-functions/_tokenrun \
     share/fish/vendor_completions.d/tokenrun.fish share/doc/tokenrun/NOTICES README.md SECURITY.md LICENSE install.sh \
     docs/troubleshooting.md docs/profiles.md; do
     printf '%s\n' "$listing" | grep -qx "$dist/$f" || fail "the archive lacks $dist/$f"

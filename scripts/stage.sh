@@ -2,8 +2,7 @@
 # Lays out what gets installed, as it sits under a prefix, in STAGE_DIR:
 #   sh scripts/stage.sh BIN_DIR STAGE_DIR [STRIP]
 #     bin/tokenrun, bin/tokenrun-http, bin/tokenrun-pg   the programs, stripped with STRIP (strip by default;
-#     libexec/tokenrun/tokenrun-cli                an empty STRIP keeps their symbols); tokenrun-cli has
-#                                                  every command but the two tokenrun runs itself
+#                                                  an empty STRIP keeps their symbols)
 #     share/man/man1/tokenrun.1, tokenrun-http.1, tokenrun-pg.1   the man pages, with the version of VERSION
 #     share/bash-completion/completions/tokenrun, share/zsh/site-functions/_tokenrun,
 #     share/fish/vendor_completions.d/tokenrun.fish
@@ -21,15 +20,14 @@ top=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 version=$(tr -d ' \t\r\n' < "$top/VERSION")
 
 rm -rf "$stage"
-mkdir -p "$stage/bin" "$stage/libexec/tokenrun" "$stage/share/man/man1" "$stage/share/bash-completion/completions" \
+mkdir -p "$stage/bin" "$stage/share/man/man1" "$stage/share/bash-completion/completions" \
     "$stage/share/zsh/site-functions" "$stage/share/fish/vendor_completions.d" "$stage/share/doc/tokenrun"
-for program in bin/tokenrun bin/tokenrun-http bin/tokenrun-pg libexec/tokenrun/tokenrun-cli; do
-    built="$bin/$(basename "$program")"
-    [ -x "$built" ] || { echo "stage.sh: $built is missing: build it first (make release)" >&2; exit 1; }
-    cp "$built" "$stage/$program"
-    chmod 0755 "$stage/$program"
+for program in tokenrun tokenrun-http tokenrun-pg; do
+    [ -x "$bin/$program" ] || { echo "stage.sh: $bin/$program is missing: build it first (make release)" >&2; exit 1; }
+    cp "$bin/$program" "$stage/bin/$program"
+    chmod 0755 "$stage/bin/$program"
     # As Debian's dh_strip does: symbols not needed for relocation, and the comment and note sections.
-    [ -z "$strip" ] || "$strip" --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/$program"
+    [ -z "$strip" ] || "$strip" --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/bin/$program"
 done
 # The version goes into the pages' footer (mdoc's .Os).
 for page in tokenrun.1 tokenrun-http.1 tokenrun-pg.1; do

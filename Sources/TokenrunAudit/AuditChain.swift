@@ -8,6 +8,7 @@
 // never the whole file.
 import TokenrunSodium
 import TokenrunSupport
+import FoundationEssentials
 
 /// The rules shared by appending to and verifying the audit trail.
 enum AuditChain {

@@ -6,6 +6,7 @@
 // MAC covers every byte of the line before `,"mac":`, so fields a later
 // version adds are covered too.
 import TokenrunSupport
+import FoundationEssentials
 
 /// One event in the audit trail.
 public struct AuditRecord: Sendable, Equatable, Codable {
@@ -50,7 +51,7 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     }
 
     /// The line's JSON keys: for the hand-written writer (`jsonBody`), the chain's reader
-    /// (`AuditChain.decode`) and `init(json:)` alike.
+    /// (`AuditChain.decode`) and `tokenrun log`'s JSONDecoder alike.
     enum CodingKeys: String, CodingKey {
         case time, event, profiles, pid, uid, command, status, signal, outcome, rotated, attempts, detail, exec
         case seq, prev, mac
@@ -104,48 +105,9 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         return Array(("{" + Text.join(fields.map { "\"\($0.0.stringValue)\":\($0.1)" }, ",") + "}").utf8)
     }
 
-    /// Reads a line as `jsonLine` writes it (and as earlier versions did), without JSONDecoder:
-    /// the keys are `CodingKeys`, the writer's table. A line that is not a record (a wrong
-    /// type, a missing field) is an error, which `tokenrun log` skips.
-    public init(json line: ArraySlice<UInt8>) throws(JSONReadError) {
-        typealias Key = CodingKeys
-        let object = try JSONObjectReader(try JSONReader.parse(line))
-        func string(_ key: Key) throws(JSONReadError) -> String? { try object.optionalString(key.stringValue) }
-        func integer<N: FixedWidthInteger>(_ key: Key, _ type: N.Type = N.self) throws(JSONReadError) -> N? {
-            try object.optionalInteger(key.stringValue, as: type)
-        }
-        func flag(_ key: Key) throws(JSONReadError) -> Bool? { try object.optionalBool(key.stringValue) }
-        func required<T>(_ value: T?, _ key: Key) throws(JSONReadError) -> T {
-            guard let value else { throw JSONReadError(offset: 0, reason: "missing \"\(key.stringValue)\"") }
-            return value
-        }
-        time = try object.string(Key.time.stringValue)
-        event = try object.string(Key.event.stringValue)
-        profiles = try required(try object.optionalStrings(Key.profiles.stringValue), .profiles)
-        pid = try required(try integer(.pid, Int32.self), .pid)
-        uid = try required(try integer(.uid, UInt32.self), .uid)
-        command = try string(.command)
-        status = try integer(.status)
-        signal = try integer(.signal)
-        durationMs = try integer(.durationMs)
-        outcome = try string(.outcome)
-        errorClass = try string(.errorClass)
-        latencyMs = try integer(.latencyMs)
-        rotated = try flag(.rotated)
-        attempts = try integer(.attempts)
-        httpStatus = try integer(.httpStatus)
-        detail = try string(.detail)
-        exec = try flag(.exec)
-        seq = try integer(.seq)
-        prev = try string(.prev)
-        keyID = try string(.keyID)
-        keyChangedFrom = try string(.keyChangedFrom)
-        mac = try string(.mac)
-    }
-
     /// A one-line human form for `tokenrun log`.
     public var summary: String {
-        var parts = [time, event, Text.join(profiles, ",")]
+        var parts = [time, event, profiles.joined(separator: ",")]
         if let command { parts.append(command) }
         if let outcome { parts.append(outcome) }
         if let errorClass { parts.append(errorClass) }
@@ -157,7 +119,7 @@ public struct AuditRecord: Sendable, Equatable, Codable {
         if let latencyMs { parts.append("\(latencyMs) ms") }
         if let durationMs { parts.append("ran \(durationMs) ms") }
         if let detail { parts.append(detail) }
-        return Text.join(parts, "  ")
+        return parts.joined(separator: "  ")
     }
 }
 

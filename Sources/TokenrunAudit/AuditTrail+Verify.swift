@@ -12,6 +12,7 @@
 //   reported but is not tampering: the append after it chained to the record
 //   before it.
 import TokenrunSupport
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc

@@ -15,6 +15,7 @@
 // - Reading the last N records reads files backwards, so it costs what it
 //   shows, not the trail's age.
 import TokenrunSupport
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -214,8 +215,9 @@ public struct AuditTrail: Sendable {
         defer { close(fd) }
         var position = lseek(fd, 0, SEEK_END)
         var carry: [UInt8] = []
+        let decoder = JSONDecoder()
         func take(_ line: ArraySlice<UInt8>) {
-            guard !line.isEmpty, let record = try? AuditRecord(json: line) else { return }
+            guard !line.isEmpty, let record = try? decoder.decode(AuditRecord.self, from: Data(line)) else { return }
             if let profile, !record.profiles.contains(profile) { return }
             found.append(record)
         }

@@ -29,7 +29,7 @@ extension Doctor {
                     fix = "edit \(place)\(diagnostic.hint.map { " (\($0))" } ?? ""), then: \(validate)"
                 }
                 var message = error.summary
-                if !message.containsText(candidate.file) { message = "\(candidate.file): \(message)" }
+                if !message.contains(candidate.file) { message = "\(candidate.file): \(message)" }
                 checks.append(.fail("profiles.valid", message, fix: fix))
             } catch {
                 checks.append(
@@ -59,7 +59,7 @@ extension Doctor {
             return .pass("config.valid", "\(path) is valid")
         } catch let error as TokenrunError {
             var message = error.summary
-            if !message.containsText(path) { message = "\(path): \(message)" }
+            if !message.contains(path) { message = "\(path): \(message)" }
             if case .untrustedFile = error { message += " (its on_reauth_required hook does not run)" }
             return .fail("config.valid", message, fix: error.fixHint)
         } catch {

@@ -1,6 +1,7 @@
 // Printing variables for shells and tools. Each format's quoting survives any
 // byte a token can hold (NUL excepted: no environment variable can hold it).
 import TokenrunSupport
+import FoundationEssentials
 
 /// Output formats of `tokenrun export`.
 public enum ExportFormat: String, Sendable, CaseIterable {
@@ -16,10 +17,10 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         case .dotenv:
             return variables.map { "\($0.0)=\(Quoting.dotenv($0.1))\n" }.joined()
         case .json:
-            // One member per line, keys sorted, a repeated variable's last value, slashes as they are.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             let object = Dictionary(variables, uniquingKeysWith: { _, last in last })
-            let members = object.keys.sorted().map { "  \(Quoting.json($0)) : \(Quoting.json(object[$0]!))" }
-            return members.isEmpty ? "{}\n" : "{\n" + Text.join(members, ",\n") + "\n}\n"
+            return String(decoding: try encoder.encode(object), as: UTF8.self) + "\n"
         }
     }
 }

@@ -24,7 +24,7 @@ public enum Browser {
     @discardableResult
     public static func open(_ url: String, environment: [String: String]) -> String? {
         guard let command = command(environment: environment) else { return nil }
-        let words = command.contains { $0.containsText("%s") } ? command.map { $0.replacingText("%s", with: url) } : command + [url]
+        let words = command.contains { $0.contains("%s") } ? command.map { $0.replacing("%s", with: url) } : command + [url]
         let quiet = command[0] == "xdg-open"
         do {
             _ = try ChildProcess.spawnForUser(

@@ -93,7 +93,7 @@ public struct EndpointProbe: Sendable {
         }
         var body = response.body[...]
         body = body.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }
-        if contentType.lowercased().containsText("html") || body.first == UInt8(ascii: "<") { return .html(contentType: contentType) }
+        if contentType.lowercased().contains("html") || body.first == UInt8(ascii: "<") { return .html(contentType: contentType) }
         return .other(contentType: contentType)
     }
 }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import TokenrunSodium
 
 /// `application/x-www-form-urlencoded` bodies and HTTP Basic client credentials.

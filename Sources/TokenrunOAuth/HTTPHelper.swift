@@ -14,6 +14,7 @@
 import TokenrunProfiles
 import TokenrunSodium
 import TokenrunSupport
+import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -110,7 +111,7 @@ public struct HTTPHelperResponse: Sendable {
     public func result(url: String, route: NetworkRoute) -> Result<HTTPResponse, TransportError> {
         if let status {
             let pairs = (headers ?? []).compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
-            let bytes = body.flatMap { Base64.decode(canonical: $0) } ?? []
+            let bytes = body.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
             return .success(HTTPResponse(status: status, headers: pairs, body: bytes))
         }
         let why = route.scrubbed(message ?? "no detail")

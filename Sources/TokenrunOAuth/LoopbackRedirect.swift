@@ -171,8 +171,7 @@ public final class LoopbackRedirect {
     /// A small self-contained page; `title` and `message` are escaped.
     static func page(_ title: String, _ message: String) -> String {
         func escape(_ text: String) -> String {
-            text.replacingText("&", with: "&amp;").replacingText("<", with: "&lt;").replacingText(">", with: "&gt;").replacingText(
-                "\"", with: "&quot;")
+            text.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
         }
         return """
             <!doctype html><html><head><meta charset="utf-8"><title>tokenrun: \(escape(title))</title>

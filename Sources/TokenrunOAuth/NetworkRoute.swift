@@ -72,7 +72,7 @@ public struct NetworkRoute: Sendable, Equatable {
     }
 
     static func chooseProxy(url: String, configured: String?, environment: [String: String]) -> (String?, String) {
-        let scheme = url.firstRange(ofText: "://").map { url[..<$0.lowerBound].lowercased() } ?? "https"
+        let scheme = url.firstRange(of: "://").map { url[..<$0.lowerBound].lowercased() } ?? "https"
         let host = Endpoint.host(ofURL: url) ?? ""
         var chosen: (value: String, source: String)?
         if let configured {
@@ -150,7 +150,7 @@ struct IPAddress: Equatable {
     }
 
     static func parse6(_ text: String) -> [UInt8]? {
-        let halves = text.split(onText: "::", omittingEmptySubsequences: false).map(String.init)
+        let halves = text.split(separator: "::", omittingEmptySubsequences: false).map(String.init)
         guard halves.count <= 2 else { return nil }
         func groups(_ part: String) -> [UInt16]? {
             if part.isEmpty { return [] }

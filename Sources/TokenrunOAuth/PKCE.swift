@@ -3,6 +3,7 @@
 // padding. The verifier is sent only in the token request body.
 import TokenrunSodium
 import TokenrunSupport
+import FoundationEssentials
 
 /// One login's PKCE verifier, its challenge and the state value.
 public struct PKCE: Sendable {
@@ -34,6 +35,9 @@ public struct PKCE: Sendable {
 /// Base64url without padding (RFC 4648 §5).
 public enum Base64URL {
     public static func encode(_ bytes: [UInt8]) -> String {
-        Base64.encodeURL(bytes)
+        var text = Data(bytes).base64EncodedString()
+        text = text.replacing("+", with: "-").replacing("/", with: "_")
+        while text.hasSuffix("=") { text.removeLast() }
+        return text
     }
 }

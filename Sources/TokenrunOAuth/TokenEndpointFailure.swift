@@ -26,7 +26,7 @@ public struct TokenEndpointFailure: Error, Sendable, Equatable {
     /// The error's explanation, naming the HTTP status when the explanation does not already.
     public var explanation: String {
         let text = error.explanation
-        guard let httpStatus, !text.containsText("HTTP \(httpStatus)") else { return text }
+        guard let httpStatus, !text.contains("HTTP \(httpStatus)") else { return text }
         return "\(text) (HTTP \(httpStatus))"
     }
 }

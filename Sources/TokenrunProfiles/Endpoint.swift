@@ -5,7 +5,7 @@ import TokenrunSupport
 public enum Endpoint {
     /// Why a URL was refused, or nil when it is acceptable.
     public static func problem(with url: String) -> String? {
-        guard let schemeEnd = url.firstRange(ofText: "://") else {
+        guard let schemeEnd = url.firstRange(of: "://") else {
             return "\(Quoting.message(url)) is not an absolute URL (expected https://host/path)"
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
@@ -28,14 +28,14 @@ public enum Endpoint {
 
     /// The host of a URL ("https://a.example:8443/x" → "a.example").
     public static func host(ofURL url: String) -> String? {
-        guard url.firstRange(ofText: "://") != nil else { return nil }
+        guard url.firstRange(of: "://") != nil else { return nil }
         return host(of: authority(ofURL: url))
     }
 
     /// The host and port of a URL, without user information ("https://u@a.example:8443/x" →
     /// "a.example:8443"), as messages about its server name it; the URL itself when it has no scheme.
     public static func authority(ofURL url: String) -> String {
-        guard let schemeEnd = url.firstRange(ofText: "://") else { return url }
+        guard let schemeEnd = url.firstRange(of: "://") else { return url }
         let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         return String(authority.split(separator: "@", omittingEmptySubsequences: false).last ?? authority)
     }

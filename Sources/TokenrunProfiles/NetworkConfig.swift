@@ -30,7 +30,7 @@ public struct NetworkConfig: Sendable, Equatable {
         if url.contains(where: { $0 == " " || $0.isNewline || ($0.asciiValue.map { $0 < 32 } ?? false) }) {
             return "the proxy URL contains spaces or control characters"
         }
-        if let schemeEnd = url.firstRange(ofText: "://") {
+        if let schemeEnd = url.firstRange(of: "://") {
             let scheme = url[..<schemeEnd.lowerBound].lowercased()
             guard ["http", "https", "socks4", "socks4a", "socks5", "socks5h"].contains(scheme) else {
                 return "the proxy scheme \(Quoting.message(scheme)) is not one of http, https, socks4, socks4a, socks5, socks5h"

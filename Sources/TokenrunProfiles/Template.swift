@@ -27,10 +27,10 @@ public struct Template: Sendable, Equatable {
         self.source = source
         var segments: [Segment] = []
         var rest = source[...]
-        while let open = rest.firstRange(ofText: "{{") {
+        while let open = rest.firstRange(of: "{{") {
             if open.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<open.lowerBound]))) }
             let afterOpen = rest[open.upperBound...]
-            guard let close = afterOpen.firstRange(ofText: "}}") else { throw .unclosed }
+            guard let close = afterOpen.firstRange(of: "}}") else { throw .unclosed }
             let name = String(afterOpen[..<close.lowerBound]).trimmingSpaces
             guard !name.isEmpty else { throw .empty }
             guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { throw .badName(name) }

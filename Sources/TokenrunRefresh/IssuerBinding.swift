@@ -36,7 +36,7 @@ public enum IssuerBinding {
 
     /// `scheme://host[:port]`, lowercased.
     static func origin(of url: String) -> String {
-        guard let separator = url.firstRange(ofText: "://") else { return url.lowercased() }
+        guard let separator = url.firstRange(of: "://") else { return url.lowercased() }
         let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         return (url[..<separator.upperBound] + authority).lowercased()
     }

@@ -14,7 +14,7 @@ public struct CredentialRequest: Sendable, Equatable {
     public init?(peerAddress bytes: [UInt8]) {
         guard bytes.first == 0 else { return nil }
         let name = String(decoding: bytes.dropFirst(), as: UTF8.self)
-        guard let marker = name.firstRange(ofText: "/unit/") else { return nil }
+        guard let marker = name.firstRange(of: "/unit/") else { return nil }
         let rest = name[marker.upperBound...]
         guard let slash = rest.lastIndex(of: "/") else { return nil }
         let unit = String(rest[..<slash])

@@ -9,20 +9,11 @@ import CSodium
 public enum Base64 {
     /// `bytes` in standard base64 with padding (libsodium's encoder: no Foundation on the warm path).
     public static func encode(_ bytes: [UInt8]) -> String {
-        encode(bytes, variant: sodium_base64_VARIANT_ORIGINAL)
-    }
-
-    /// `bytes` in base64url without padding (RFC 4648 §5), as PKCE and JWTs write it.
-    public static func encodeURL(_ bytes: [UInt8]) -> String {
-        encode(bytes, variant: sodium_base64_VARIANT_URLSAFE_NO_PADDING)
-    }
-
-    private static func encode(_ bytes: [UInt8], variant: Int32) -> String {
-        let length = sodium_base64_encoded_len(bytes.count, variant)
+        let length = sodium_base64_encoded_len(bytes.count, sodium_base64_VARIANT_ORIGINAL)
         var output = [CChar](repeating: 0, count: length)
         bytes.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { buffer in
-                _ = sodium_bin2base64(buffer.baseAddress!, buffer.count, input.baseAddress, input.count, variant)
+                _ = sodium_bin2base64(buffer.baseAddress!, buffer.count, input.baseAddress, input.count, sodium_base64_VARIANT_ORIGINAL)
             }
         }
         // The encoder ends the text with a NUL, which `length` counts.

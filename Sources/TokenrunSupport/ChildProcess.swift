@@ -69,51 +69,21 @@ public enum ChildProcess {
     /// rotate the refresh token and tokenrun would never learn the new one). Programs started
     /// for the user go through `spawnForUser` instead. Nil when it cannot be started.
     /// One of tokenrun's own helper programs (tokenrun-http, tokenrun-pg): beside the running
-    /// executable (or, for tokenrun-cli in PREFIX/libexec/tokenrun, in PREFIX/bin), else in an
-    /// absolute PATH entry (a relative one could hand a refresh token or a database password to
-    /// ./NAME), else the bare name (which then fails to start).
-    public static func ownProgram(_ name: String, environment: [String: String]) -> String {
-        if let directory = ownDirectory() {
-            var candidates = [directory + "/" + name]
-            if directory.hasSuffix(libexecDirectory) {
-                candidates.append(String(directory.dropLast(libexecDirectory.count)) + "/bin/" + name)
-            }
-            if let found = candidates.first(where: { access($0, X_OK) == 0 }) { return found }
+    /// executable, else in an absolute PATH entry (a relative one could hand a refresh token or
+    /// a database password to ./NAME), else the bare name (which then fails to start).
+    package static func ownProgram(_ name: String, environment: [String: String]) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let beside = exe.directoryName + "/" + name
+            if access(beside, X_OK) == 0 { return beside }
         }
         for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where directory.hasPrefix("/") {
             let candidate = "\(directory)/\(name)"
             if access(candidate, X_OK) == 0 { return candidate }
         }
         return name
-    }
-
-    /// Where tokenrun-cli is installed, under the prefix: PREFIX/libexec/tokenrun.
-    static let libexecDirectory = "/libexec/tokenrun"
-
-    /// tokenrun-cli, the program with every command: beside the running executable (a build
-    /// directory), else in PREFIX/libexec/tokenrun for PREFIX/bin/tokenrun. Never looked up
-    /// in PATH: it is part of this installation, not a program of its own.
-    public static func commandLineProgram() -> String {
-        let directory = ownDirectory() ?? "/usr/bin"
-        let beside = directory + "/tokenrun-cli"
-        if access(beside, X_OK) == 0 { return beside }
-        return directory.directoryName + libexecDirectory + "/tokenrun-cli"
-    }
-
-    /// The directory of the running executable.
-    static func ownDirectory() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self).directoryName
-    }
-
-    /// Replaces this process with `path` (one of tokenrun's own programs), same arguments and
-    /// environment; returns only when the exec failed, with errno set.
-    public static func execOwnProgram(_ path: String, arguments: [String]) {
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        execv(path, argv)
     }
 
     package static func spawnOwnProgram(_ path: String, environment: [String: String], stdin: Int32, stdout: Int32)

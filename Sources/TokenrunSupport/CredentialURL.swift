@@ -8,7 +8,7 @@ public enum CredentialURL {
     /// Everything up to the last `@` counts as user information, so that a password with a
     /// `/`, `?` or `#` that was not percent-encoded is hidden all the same.
     public static func redacted(_ url: String) -> String {
-        let start = url.firstRange(ofText: "://")?.upperBound ?? url.startIndex
+        let start = url.firstRange(of: "://")?.upperBound ?? url.startIndex
         var shown = url
         if let at = url[start...].lastIndex(of: "@") {
             shown = String(url[..<start]) + "***" + String(url[at...])
@@ -22,7 +22,7 @@ public enum CredentialURL {
     /// role's is not, and scrubbing a common word would garble messages).
     public static func secrets(of url: String, userIsSecret: Bool = true) -> [String] {
         var secrets: [String] = []
-        let start = url.firstRange(ofText: "://")?.upperBound ?? url.startIndex
+        let start = url.firstRange(of: "://")?.upperBound ?? url.startIndex
         if let at = url[start...].lastIndex(of: "@") {
             let userinfo = url[start..<at]
             if userIsSecret || userinfo.contains(":") { secrets.append(String(userinfo)) }
@@ -43,8 +43,8 @@ public enum CredentialURL {
     public static func scrubbed(_ text: String, of url: String, userIsSecret: Bool = true) -> String {
         var text = text
         let shown = redacted(url)
-        if shown != url { text = text.replacingText(url, with: shown) }
-        for secret in secrets(of: url, userIsSecret: userIsSecret) { text = text.replacingText(secret, with: "***") }
+        if shown != url { text = text.replacing(url, with: shown) }
+        for secret in secrets(of: url, userIsSecret: userIsSecret) { text = text.replacing(secret, with: "***") }
         return text
     }
 

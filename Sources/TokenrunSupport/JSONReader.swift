@@ -334,19 +334,6 @@ public struct JSONObjectReader {
         return UInt64(number)
     }
 
-    public func optionalBool(_ key: String) throws(JSONReadError) -> Bool? {
-        guard let value = present(key) else { return nil }
-        guard case .bool(let flag) = value else { throw JSONReadError(offset: 0, reason: "wrong type at \(key)") }
-        return flag
-    }
-
-    /// An integer member that must fit `N` (Int32, UInt32, Int …).
-    public func optionalInteger<N: FixedWidthInteger>(_ key: String, as type: N.Type = N.self) throws(JSONReadError) -> N? {
-        guard let number = try optionalInt64(key) else { return nil }
-        guard let exact = N(exactly: number) else { throw JSONReadError(offset: 0, reason: "wrong type at \(key)") }
-        return exact
-    }
-
     public func optionalStrings(_ key: String) throws(JSONReadError) -> [String]? {
         guard let value = present(key) else { return nil }
         guard case .array(let elements) = value else { throw JSONReadError(offset: 0, reason: "wrong type at \(key)") }

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Any JSON value, for reading token responses whose field types vary by provider.
 public enum JSONValue: Sendable, Equatable, Decodable {
     case string(String)

@@ -1,5 +1,6 @@
 // A secret kept in a string: tokens, client secrets. It prints, logs and
 // mirrors as a fingerprint, so showing one by mistake never shows the secret.
+import FoundationEssentials
 import TokenrunSodium
 
 /// A secret string that prints as a fingerprint, never as its value.

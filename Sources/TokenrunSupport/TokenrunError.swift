@@ -72,8 +72,6 @@ public enum TokenrunError: Error, Sendable, Equatable {
     case clientRejected(profile: String, clientID: String, detail: String?)
     case refreshRefused(profile: String, reason: String)
     case networkHelperMissing(path: String)
-    /// The small `tokenrun` could not hand a command line to tokenrun-cli.
-    case commandLineHelperMissing(path: String, reason: String)
     /// A TLS certificate failed verification; `problem` is the reason, `trust` the CAs it was checked against.
     case certificateRejected(host: String, problem: String, trust: String)
     /// The CA file (or directory) named for trust cannot be loaded.
@@ -343,10 +341,6 @@ extension TokenrunError {
             return Parts(
                 "cannot start tokenrun's network helper (\(path)), so no token can be fetched",
                 ["install tokenrun-http in the same directory as tokenrun (make install does)"])
-        case .commandLineHelperMissing(let path, let reason):
-            return Parts(
-                "cannot start tokenrun-cli (\(path)), the program with every command but a launch and get: \(reason)",
-                ["reinstall tokenrun: make install puts tokenrun-cli in PREFIX/libexec/tokenrun/ for PREFIX/bin/tokenrun"])
         case .certificateRejected(let host, let problem, let trust):
             return Parts(
                 "the certificate of \(host) is not trusted: \(problem) (checked against \(trust)); nothing was sent",

@@ -3,6 +3,7 @@
 // mistake never shows a token.
 import TokenrunProfiles
 import TokenrunSupport
+import FoundationEssentials
 
 /// The state of a stored credential, as `tokenrun status` shows it.
 public enum CredentialState: String, Sendable, Codable, CaseIterable {
@@ -69,7 +70,7 @@ public struct Credential: Sendable, Equatable, Codable {
         self.updatedAt = updatedAt
     }
 
-    /// The record's JSON keys, for the writer (`jsonBytes`) and the reader (`init(json:)`) alike.
+    /// The record's JSON keys, for the Codable writer and the fast reader (`init(json:)`) alike.
     enum CodingKeys: String, CodingKey {
         case profile
         case refreshToken = "refresh_token"
@@ -103,47 +104,6 @@ extension Credential {
     public mutating func bind(to issuer: CredentialIssuer) {
         tokenEndpoint = issuer.tokenEndpoint
         clientID = issuer.clientID
-    }
-
-    /// The record as sealed: one JSON object, keys sorted, absent values left out (as
-    /// JSONEncoder with `.sortedKeys` wrote it before; `init(json:)` reads both).
-    func jsonBytes() -> [UInt8] {
-        typealias Key = CodingKeys
-        var fields: [(Key, String)] = []
-        func add(_ key: Key, _ value: String?) { if let value { fields.append((key, Quoting.json(value))) } }
-        func add(_ key: Key, _ value: SecretString?) { add(key, value?.value) }
-        func add(_ key: Key, _ value: Int64?) { if let value { fields.append((key, String(value))) } }
-        func add(_ key: Key, _ value: [String]?) {
-            if let value { fields.append((key, "[" + Text.join(value.map(Quoting.json), ",") + "]")) }
-        }
-        add(.profile, profile)
-        add(.refreshToken, refreshToken)
-        add(.accessToken, accessToken)
-        add(.idToken, idToken)
-        add(.clientSecret, clientSecret)
-        add(.tokenType, tokenType)
-        add(.scopes, scopes)
-        add(.expiresAt, expiresAt)
-        add(.issuedAt, issuedAt)
-        add(.state, state.rawValue)
-        add(.lastError, lastError)
-        add(.updatedAt, updatedAt)
-        add(.clockSkew, clockSkew)
-        add(.obtainedBy, obtainedBy)
-        add(.requestedScopes, requestedScopes)
-        add(.grantedAt, grantedAt)
-        add(.refreshedAt, refreshedAt)
-        add(.tokenEndpoint, tokenEndpoint)
-        add(.clientID, clientID)
-        fields.sort { $0.0.stringValue < $1.0.stringValue }
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        for (index, (key, value)) in fields.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes += Array("\"\(key.stringValue)\":".utf8)
-            bytes += Array(value.utf8)
-        }
-        bytes.append(UInt8(ascii: "}"))
-        return bytes
     }
 
     /// Reads a credential as `UnlockedVault.encode` writes it, without JSONDecoder: this

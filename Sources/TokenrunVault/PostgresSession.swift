@@ -90,7 +90,7 @@ public final class PostgresSession: Sendable {
     /// A connection the server refused for who is asking (not for being down or unreachable).
     static func isRefusal(_ message: String) -> Bool {
         ["password authentication failed", "no password supplied", "does not exist", "pg_hba.conf", "permission denied"]
-            .contains { message.containsText($0) }
+            .contains { message.contains($0) }
     }
 
     /// The server's version, as it reports it ("15.4").

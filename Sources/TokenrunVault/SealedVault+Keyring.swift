@@ -8,6 +8,7 @@
 // from there: refreshing the timeout needs the passphrase or key again.
 import TokenrunSodium
 import TokenrunSupport
+import FoundationEssentials
 
 /// What `vault status` says about the kernel keyring.
 public enum KeyringStatus: Sendable, Equatable {

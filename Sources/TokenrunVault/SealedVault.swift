@@ -10,6 +10,7 @@ import TokenrunAudit
 import Synchronization
 import TokenrunSodium
 import TokenrunSupport
+import FoundationEssentials
 
 /// What `vault status` shows without needing the key.
 public struct VaultSummary: Sendable, Equatable {
@@ -478,7 +479,9 @@ public final class UnlockedVault: Sendable {
     }
 
     static func encode(_ credential: Credential) throws -> SecretBytes {
-        var bytes = credential.jsonBytes()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes = Array(try encoder.encode(credential))
         return try SecretBytes(consuming: &bytes)
     }
 }

@@ -21,6 +21,7 @@
 // version, like a newer one, and left as it is. Parsing here is pure: no keys.
 import TokenrunSodium
 import TokenrunSupport
+import FoundationEssentials
 
 /// How the vault's secret key is wrapped.
 public enum KeySourceKind: String, Sendable, Codable {

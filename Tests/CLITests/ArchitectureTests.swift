@@ -4,11 +4,8 @@ import Testing
 
 @Suite("the code's layout: stages in Package.swift as ARCHITECTURE.md draws them, an executable that only parses and prints")
 struct ArchitectureTests {
-    /// Library targets beside the stages: the umbrella, the two programs' shared front end, the version,
-    /// the network helper's and the fuzzers' code.
-    static let notStages = [
-        "TokenrunKit", "TokenrunCommands", "TokenrunVersion", "TokenrunCurl", "TokenrunPostgres", "TokenrunHelperKit", "TokenrunFuzz",
-    ]
+    /// Library targets beside the stages: the umbrella, the version, the network helper's and the fuzzers' code.
+    static let notStages = ["TokenrunKit", "TokenrunVersion", "TokenrunCurl", "TokenrunPostgres", "TokenrunHelperKit", "TokenrunFuzz"]
 
     /// Each library target of Package.swift with the targets it depends on, in declaration order.
     static func targets() throws -> [(name: String, dependencies: [String])] {
@@ -63,47 +60,17 @@ struct ArchitectureTests {
         #expect(umbrella.dependencies == [stages[0]])
     }
 
-    @Test("the programs' sources name none of the launch pipeline's parts: the Launcher owns them")
+    @Test("the executable's sources name none of the launch pipeline's parts: the Launcher owns them")
     func thinExecutable() throws {
-        var count = 0
-        for directory in ["Sources/tokenrun", "Sources/tokenrun-cli", "Sources/TokenrunCommands"] {
-            let files = try FileManager.default.contentsOfDirectory(atPath: TestProvider.repository + "/" + directory)
-                .filter { $0.hasSuffix(".swift") }
-            count += files.count
-            for file in files {
-                let text = try #require(readText(TestProvider.repository + "/" + directory + "/" + file))
-                for part in ["ChildEnvironment", "FileKeeper", "TokenServer", "TemplateValues", "PrivateFiles"] {
-                    #expect(!text.contains(part), "\(directory)/\(file) names \(part)")
-                }
-                // Starting processes is ChildProcess's; the programs only hand a command line on.
-                if directory != "Sources/TokenrunCommands" {
-                    #expect(!text.contains("ChildProcess"), "\(directory)/\(file) names ChildProcess")
-                }
+        let directory = TestProvider.repository + "/Sources/tokenrun"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 10)
+        for file in files {
+            let text = try #require(readText(directory + "/" + file))
+            for part in ["ChildProcess", "ChildEnvironment", "FileKeeper", "TokenServer", "TemplateValues", "PrivateFiles"] {
+                #expect(!text.contains(part), "Sources/tokenrun/\(file) names \(part)")
             }
         }
-        #expect(count > 10)
-        #expect(try #require(readText(TestProvider.repository + "/Sources/TokenrunCommands/HotPaths.swift")).contains("Launcher("))
-    }
-
-    @Test("the warm path's program imports neither ArgumentParser nor Foundation, nor a module that does")
-    func warmProgramImports() throws {
-        let manifest = try #require(readText(TestProvider.repository + "/Package.swift"))
-        // Every library module tokenrun links: the stages, the front end, the umbrella.
-        let modules = try Self.targets().map(\.name).filter {
-            !Self.notStages.contains($0) || ["TokenrunKit", "TokenrunCommands"].contains($0)
-        }
-        #expect(modules.contains("TokenrunSupport") && modules.contains("TokenrunCommands"))
-        #expect(manifest.contains(#"name: "tokenrun",\#n            dependencies: ["TokenrunCommands", "TokenrunKit"],"#))
-        for module in modules + ["tokenrun"] {
-            let directory = TestProvider.repository + "/Sources/" + module
-            for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasSuffix(".swift") {
-                let text = try #require(readText(directory + "/" + file))
-                for line in text.split(separator: "\n") where line.hasPrefix("import ") || line.contains(" import ") {
-                    for banned in ["Foundation", "ArgumentParser"] {
-                        #expect(!line.contains(banned), "Sources/\(module)/\(file): \(line)")
-                    }
-                }
-            }
-        }
+        #expect(try #require(readText(directory + "/RunCommand.swift")).contains("Launcher("))
     }
 }

@@ -2,8 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 
-@testable import tokenrun_cli
-import TokenrunCommands
+@testable import tokenrun
 
 /// The tokenrun command lines the documentation shows, as a reader would paste them.
 /// What each one does is run by the end-to-end tests; this holds the pages to the

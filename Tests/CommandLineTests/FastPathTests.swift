@@ -1,8 +1,7 @@
 import ArgumentParser
 import Testing
 
-@testable import tokenrun_cli
-import TokenrunCommands
+@testable import tokenrun
 
 /// The hot paths skip ArgumentParser (FastPath.swift). Whatever command line the
 /// hand parser accepts must mean the same to ArgumentParser; anything else it

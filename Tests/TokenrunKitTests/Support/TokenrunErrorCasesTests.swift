@@ -33,7 +33,6 @@ struct TokenrunErrorCasesTests {
         .providerUnavailable(profile: "p", reason: "connection refused", attempts: 3),
         .clientRejected(profile: "p", clientID: "c", detail: "invalid_client"),
         .refreshRefused(profile: "p", reason: "HTTP 403"), .networkHelperMissing(path: "/bin/tokenrun-http"),
-        .commandLineHelperMissing(path: "/usr/libexec/tokenrun/tokenrun-cli", reason: "No such file or directory"),
         .sharedVaultURLInvalid(url: "mysql://***@db/x", reason: "it is not a PostgreSQL URL (postgresql://… or postgres://…)"),
         .sharedVaultUnavailable(location: "postgresql://***@db:5432/tokenrun", reason: "Connection refused"),
         .sharedVaultRefused(

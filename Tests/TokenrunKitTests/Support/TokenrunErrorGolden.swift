@@ -103,9 +103,6 @@ enum TokenrunErrorGolden {
         networkHelperMissing: exit 78 (configuration)
           error: cannot start tokenrun's network helper (/bin/tokenrun-http), so no token can be fetched
           hint: install tokenrun-http in the same directory as tokenrun (make install does)
-        commandLineHelperMissing: exit 78 (configuration)
-          error: cannot start tokenrun-cli (/usr/libexec/tokenrun/tokenrun-cli), the program with every command but a launch and get: No such file or directory
-          hint: reinstall tokenrun: make install puts tokenrun-cli in PREFIX/libexec/tokenrun/ for PREFIX/bin/tokenrun
         sharedVaultURLInvalid: exit 78 (configuration)
           error: the shared vault URL mysql://***@db/x cannot be used: it is not a PostgreSQL URL (postgresql://… or postgres://…)
           hint: write it as libpq does: postgresql://USER@HOST:5432/DBNAME (the password in ~/.pgpass or PGPASSFILE), in TOKENRUN_VAULT_URL or [vault] url of config.toml

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Testing
 @testable import TokenrunSodium
 @testable import TokenrunSupport
@@ -48,22 +48,6 @@ struct CredentialRecordTests {
         let value = try sealed.withUnsafeBytes { bytes throws(JSONReadError) in try JSONReader.parse(bytes) }
         #expect(Set(try JSONObjectReader(value).members.keys) == Self.storedKeys)
         #expect(try Credential(json: value) == Self.full)
-    }
-
-    @Test("the writer's record is what JSONEncoder (the writer before it) wrote, member for member, and each reads the other's")
-    func sameAsCodable() throws {
-        var sparse = Credential(profile: "p\"q\\r\n", scopes: [], updatedAt: 1)
-        sparse.tokenEndpoint = "https://a.example/token?x=1&y=/"
-        for credential in [Self.full, sparse] {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let old = try JSONReader.parse(Array(try encoder.encode(credential)))
-            let new = try UnlockedVault.encode(credential).withUnsafeBytes { bytes throws(JSONReadError) in try JSONReader.parse(bytes) }
-            #expect(new == old)
-            #expect(try Credential(json: old) == credential)
-            let bytes = try UnlockedVault.encode(credential).withUnsafeBytes { Data($0) }
-            #expect(try JSONDecoder().decode(Credential.self, from: bytes) == credential)
-        }
     }
 
     @Test("the fast reader refuses a record without its required members, naming the member")

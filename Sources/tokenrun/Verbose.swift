@@ -3,17 +3,15 @@
 // profiles, files, variables and times — never a token, secret or key.
 import TokenrunKit
 
-public struct Verbose {
-    public let enabled: Bool
+struct Verbose {
+    let enabled: Bool
 
-    public init(enabled: Bool) { self.enabled = enabled }
-
-    public func say(_ message: @autoclosure () -> String) {
+    func say(_ message: @autoclosure () -> String) {
         if enabled { Diagnostics.writeStderr("tokenrun: verbose: \(message())\n") }
     }
 
     /// How each profile's token was obtained.
-    public func report(_ ready: TokenService.Result, now: Int64) {
+    func report(_ ready: TokenService.Result, now: Int64) {
         guard enabled else { return }
         say("vault \(ready.sealedWith == "" ? "" : "sealed with \(ready.sealedWith), ")unlocked")
         for injection in ready.injections {

@@ -5,7 +5,6 @@
 // chaining or under an earlier vault key) and for lines a crash cut short.
 // Exit 0 when intact, 1 when broken.
 import ArgumentParser
-import TokenrunCommands
 import TokenrunKit
 
 struct LogCommand: ParsableCommand {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import TokenrunCommands
 import TokenrunKit
 import TokenrunVersion
 
@@ -54,10 +53,10 @@ struct TokenrunCommand: ParsableCommand {
         defaultSubcommand: RunCommand.self
     )
 
-    /// tokenrun-cli: every command line the small `tokenrun` does not handle itself.
     static func main() {
         // Before any secret is read: no core dumps, not dumpable, umask 077.
         ProcessHardening.apply()
+        if let status = FastPath.handle(CommandLine.arguments) { Glibc.exit(status) }
         Self.main(nil)
     }
 }

@@ -1,7 +1,6 @@
 // `tokenrun completion SHELL`: the completion script, a friendlier spelling of
 // ArgumentParser's `--generate-completion-script SHELL`.
 import ArgumentParser
-import TokenrunCommands
 
 struct CompletionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,6 +7,7 @@
 // to anything (https://no-color.org) or TERM=dumb, and never in --json output
 // (JSON is printed without it). Only words that carry a verdict are coloured:
 // the error and warning prefixes, doctor's pass/warn/fail, status's state.
+import ArgumentParser
 import TokenrunKit
 
 #if canImport(Glibc)
@@ -15,22 +16,22 @@ import TokenrunKit
     import Musl
 #endif
 
-public enum Diagnostics {
-    public static func notice(_ message: String) {
+enum Diagnostics {
+    static func notice(_ message: String) {
         writeStderr("tokenrun: \(message)\n")
     }
 
-    public static func warning(_ message: String) {
+    static func warning(_ message: String) {
         writeStderr("tokenrun: \(Colour.paint("warning:", .yellow, fd: 2)) \(message)\n")
     }
 
-    public static func report(_ error: TokenrunError) {
+    static func report(_ error: TokenrunError) {
         var text = "tokenrun: \(Colour.paint("error:", .red, fd: 2)) \(error.summary)\n"
         for hint in error.hints { text += "tokenrun: hint: \(hint)\n" }
         writeStderr(text)
     }
 
-    public static func writeStderr(_ text: String) {
+    static func writeStderr(_ text: String) {
         // Keep the order of stdout and stderr lines when both go to one place.
         fflush(nil)  // all output streams; avoids touching the global `stdout`
         var bytes = Array(text.utf8)
@@ -42,29 +43,25 @@ public enum Diagnostics {
         }
     }
 
-    /// Runs a command body and gives its exit status: a TokenrunError becomes its message and
-    /// status, anything else (a bug) its description and 1.
-    public static func status(_ body: () throws -> Int32) -> Int32 {
+    /// Runs a command body, turning a TokenrunError into its message and exit status.
+    static func run(_ body: () throws -> Void) throws {
         do {
-            return try body()
+            try body()
         } catch let error as TokenrunError {
             report(error)
-            return error.exitCode
-        } catch {
-            writeStderr("tokenrun: error: \(error)\n")
-            return 1
+            throw ExitCode(error.exitCode)
         }
     }
 }
 
 /// ANSI colour for words that carry a verdict, when the stream is a terminal and the user has not said no.
-public enum Colour: String {
+enum Colour: String {
     case red = "31"
     case yellow = "33"
     case green = "32"
 
     /// Whether output to `fd` may be coloured: a terminal, NO_COLOR unset or empty, TERM not dumb.
-    public static func enabled(fd: Int32) -> Bool {
+    static func enabled(fd: Int32) -> Bool {
         guard isatty(fd) == 1 else { return false }
         if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
         if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
@@ -72,20 +69,20 @@ public enum Colour: String {
     }
 
     /// `text` in `colour` when output to `fd` may be coloured, else unchanged.
-    public static func paint(_ text: String, _ colour: Colour, fd: Int32 = 1) -> String {
+    static func paint(_ text: String, _ colour: Colour, fd: Int32 = 1) -> String {
         enabled(fd: fd) ? "\u{1b}[\(colour.rawValue)m\(text)\u{1b}[0m" : text
     }
 }
 
 /// Writes to standard output without Foundation.
-public enum Output {
-    public static func line(_ text: String = "") {
+enum Output {
+    static func line(_ text: String = "") {
         print(text)
     }
 
     /// Left-aligned columns separated by two spaces; the last column is not padded.
     /// `paint` may colour a cell (row, column, text); the padding is measured without it.
-    public static func table(_ rows: [[String]], paint: (Int, Int, String) -> String = { $2 }) {
+    static func table(_ rows: [[String]], paint: (Int, Int, String) -> String = { $2 }) {
         guard let width = rows.map(\.count).max() else { return }
         var widths = [Int](repeating: 0, count: width)
         for row in rows {

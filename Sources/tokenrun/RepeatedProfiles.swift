@@ -1,7 +1,13 @@
 import ArgumentParser
-import TokenrunCommands
 
-extension RepeatedProfiles {
+/// The check shared by commands whose -p repeats: each profile is named once.
+enum RepeatedProfiles {
+    /// The first name given twice, if any.
+    static func duplicate(in names: [String]) -> String? {
+        var seen = Set<String>()
+        return names.first { !seen.insert($0).inserted }
+    }
+
     /// Throws a usage error (exit 64) naming a profile given twice.
     static func check(_ names: [String]) throws {
         guard let name = duplicate(in: names) else { return }

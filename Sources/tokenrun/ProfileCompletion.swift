@@ -4,7 +4,6 @@
 // other command (TOKENRUN_PROFILE_PATH, the user's profile directory, the
 // built-ins), so a profile file dropped into a directory completes at once.
 import ArgumentParser
-import TokenrunCommands
 import TokenrunKit
 
 enum ProfileCompletion {

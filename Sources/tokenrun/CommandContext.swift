@@ -1,14 +1,14 @@
 import TokenrunKit
 
 /// What every subcommand needs from the process: environment, paths, profiles, vault.
-public struct CommandContext {
-    public let environment: [String: String]
-    public let paths: Paths
-    public let keys: KeyEnvironment
-    public let profiles: ProfileStore
-    public let vault: SealedVault
+struct CommandContext {
+    let environment: [String: String]
+    let paths: Paths
+    let keys: KeyEnvironment
+    let profiles: ProfileStore
+    let vault: SealedVault
 
-    public init() {
+    init() {
         environment = ProcessEnvironment.current()
         paths = Paths(environment: environment)
         keys = KeyEnvironment(variables: environment, prompt: Terminal.passphrasePrompt())
@@ -24,30 +24,30 @@ public struct CommandContext {
             })
     }
 
-    public var now: Int64 { ProcessEnvironment.now() }
+    var now: Int64 { ProcessEnvironment.now() }
 
-    public var audit: AuditTrail { AuditTrail(paths: paths, environment: environment) }
+    var audit: AuditTrail { AuditTrail(paths: paths, environment: environment) }
 
-    public var tokens: TokenService { TokenService(profiles: profiles, vault: vault, keys: keys, audit: audit) }
+    var tokens: TokenService { TokenService(profiles: profiles, vault: vault, keys: keys, audit: audit) }
 
     /// config.toml's `[network]` table for a request; a config.toml that cannot be used is said on stderr and not obeyed.
-    public func networkConfig() -> NetworkConfig {
+    func networkConfig() -> NetworkConfig {
         let settings = tokens.network()
         if let problem = settings.problem { Diagnostics.warning(problem) }
         return settings.config
     }
 
     /// Writes audit records chained under `key`; a failure is a warning, never a failed launch.
-    public func auditWriter(key: AuditKey) -> AuditWriter {
+    func auditWriter(key: AuditKey) -> AuditWriter {
         AuditWriter(trail: audit, key: key) { Diagnostics.warning($0) }
     }
 
     /// Appends one record (see `auditWriter`).
-    public func record(_ record: AuditRecord, key: AuditKey) {
+    func record(_ record: AuditRecord, key: AuditKey) {
         auditWriter(key: key).record(record)
     }
 
-    public func record(_ record: AuditRecord, vault: UnlockedVault) {
+    func record(_ record: AuditRecord, vault: UnlockedVault) {
         let key: AuditKey
         do {
             key = try vault.auditKey()
@@ -59,7 +59,7 @@ public struct CommandContext {
     }
 
     /// Unlocks the vault, creating a key-file vault first when none exists (and saying so on stderr).
-    public func unlockOrCreateVault() throws -> UnlockedVault {
+    func unlockOrCreateVault() throws -> UnlockedVault {
         let (vault, created) = try vault.unlockOrCreate(keys, now: now)
         if created {
             Diagnostics.notice("created a new vault at \(paths.vault)")

@@ -1,51 +1,35 @@
 // The two hot paths — `tokenrun [run] -p NAME… [--min-ttl DUR] [--refresh] [--no-exec] -- CMD…` and
-// `tokenrun get -p NAME [--field F]` — parsed by hand, in the small `tokenrun`
-// program, which links neither ArgumentParser nor Foundation: their metadata
-// alone (relocated at every start, and the dynamic casts ArgumentParser's
-// reflection makes scan every conformance) was most of a warm launch. Anything
-// this parser does not recognise exactly (help, other flags, a missing value, a
-// bad duration) goes to tokenrun-cli, whose ArgumentParser gives the same
-// result or the proper usage error.
+// `tokenrun get -p NAME [--field F]` — parsed by hand. ArgumentParser builds
+// its model by reflection, and the dynamic casts that takes scan every
+// protocol conformance in the binary: measured, that was most of a warm
+// launch's start-up. Anything this parser does not recognise exactly (help,
+// other flags, a missing value, a bad duration) falls through to
+// ArgumentParser, which then gives the same result or the proper usage error.
+import ArgumentParser
 import TokenrunKit
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-public enum FastPath {
-    /// What a hot-path command line means. tokenrun-cli's ArgumentParser must read the same from it
+enum FastPath {
+    /// What a hot-path command line means. ArgumentParser must read the same from it
     /// (FastPathTests checks it over generated command lines).
-    public enum Parsed: Equatable {
+    enum Parsed: Equatable {
         case run(profiles: [String], minTTL: Int64?, force: Bool, exec: Bool, command: [String])
-        case get(profile: String, field: GetField)
+        case get(profile: String, field: GetCommand.Field)
     }
 
-    /// Runs a command line `parse` read; gives its exit status.
-    public static func run(_ parsed: Parsed) -> Int32 {
-        switch parsed {
-        case let .run(profiles, minTTL, force, exec, command):
-            return Diagnostics.status {
-                try HotPaths.launch(profiles: profiles, minTTL: minTTL, force: force, command: command, exec: exec)
-            }
-        case let .get(profile, field):
-            return Diagnostics.status {
-                try HotPaths.printValue(profile: profile, field: field, minTTL: nil)
-                return 0
-            }
+    /// The exit status when the arguments were handled here; nil to use ArgumentParser.
+    static func handle(_ arguments: [String]) -> Int32? {
+        switch parse(arguments) {
+        case let .run(profiles, minTTL, force, exec, command)?:
+            return status { try RunCommand.launch(profiles: profiles, minTTL: minTTL, force: force, command: command, exec: exec) }
+        case let .get(profile, field)?:
+            return status { try GetCommand.printValue(profile: profile, field: field, minTTL: nil, json: false) }
+        case nil:
+            return nil
         }
     }
 
-    /// Hands `arguments`, unchanged, to tokenrun-cli (exec: same pid and environment); on
-    /// failure says why and gives the status to exit with.
-    public static func handOver(_ arguments: [String]) -> Int32 {
-        let program = ChildProcess.commandLineProgram()
-        ChildProcess.execOwnProgram(program, arguments: arguments)
-        Diagnostics.report(.commandLineHelperMissing(path: program, reason: String(cString: strerror(errno))))
-        return ExitStatus.configuration.rawValue
-    }
-
-    /// `arguments` (argv, the program's name first) read by hand, or nil for tokenrun-cli.
-    public static func parse(_ arguments: [String]) -> Parsed? {
+    /// `arguments` (argv, the program's name first) read by hand, or nil for ArgumentParser.
+    static func parse(_ arguments: [String]) -> Parsed? {
         var rest = arguments.dropFirst()
         if rest.first == "get" { return get(Array(rest.dropFirst())) }
         if rest.first == "run" { rest = rest.dropFirst() }
@@ -80,9 +64,9 @@ public enum FastPath {
     }
 
     /// `get -p NAME [--field F]`, in either order.
-    public static func get(_ arguments: [String]) -> Parsed? {
+    static func get(_ arguments: [String]) -> Parsed? {
         var profile: String?
-        var field = GetField.accessToken
+        var field = GetCommand.Field.accessToken
         var rest = arguments[...]
         while let word = rest.first {
             guard let value = rest.dropFirst().first, !value.hasPrefix("-") else { return nil }
@@ -91,7 +75,7 @@ public enum FastPath {
                 guard profile == nil else { return nil }
                 profile = value
             case "--field":
-                guard let parsed = GetField(rawValue: value) else { return nil }
+                guard let parsed = GetCommand.Field(rawValue: value) else { return nil }
                 field = parsed
             default: return nil
             }
@@ -99,5 +83,18 @@ public enum FastPath {
         }
         guard let profile else { return nil }
         return .get(profile: profile, field: field)
+    }
+
+    /// Runs `body`, turning its ExitCode into a status.
+    static func status(_ body: () throws -> Void) -> Int32 {
+        do {
+            try body()
+            return 0
+        } catch let code as ExitCode {
+            return code.rawValue
+        } catch {
+            Diagnostics.writeStderr("tokenrun: error: \(error)\n")
+            return 1
+        }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import TokenrunCommands
 import TokenrunKit
 
 struct VaultCommand: ParsableCommand {

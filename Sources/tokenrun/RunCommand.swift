@@ -1,5 +1,4 @@
 import ArgumentParser
-import TokenrunCommands
 import TokenrunKit
 
 struct RunCommand: ParsableCommand {
@@ -74,11 +73,47 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let status = Diagnostics.status {
-            try HotPaths.launch(
-                profiles: profile, minTTL: ttl.seconds, force: ttl.refresh, command: command, verbose: verbose, keepFresh: keepFresh,
-                serve: serve, exec: !noExec)
+        try Self.launch(
+            profiles: profile, minTTL: ttl.seconds, force: ttl.refresh, command: command, verbose: verbose, keepFresh: keepFresh,
+            serve: serve, exec: !noExec)
+    }
+
+    /// Refreshes, injects, runs `command` and passes its status on (thrown as ExitCode).
+    static func launch(
+        profiles profile: [String], minTTL: Int64?, force: Bool = false, command: [String], verbose: Bool = false, keepFresh: Bool = false,
+        serve: Bool = false, exec: Bool = true
+    ) throws {
+        Launcher.prepareProcess()
+        try Diagnostics.run {
+            let context = CommandContext()
+            let session = try context.tokens.session(profile)
+            let ready = try session.usable(minTTL: minTTL, force: force)
+            for warning in ready.warnings { Diagnostics.warning(warning) }
+            let log = Verbose(enabled: verbose)
+            log.report(ready, now: context.now)
+            var launcher = Launcher(
+                session: session, ready: ready, paths: context.paths, environment: context.environment,
+                audit: context.auditWriter(key: ready.auditKey))
+            if verbose { launcher.verbose = { log.say($0) } }
+            launcher.keeperEvents = { Self.show($0, log: log) }
+            let status = try launcher.run(
+                LaunchPlan(profiles: profile, command: command, keepFresh: keepFresh, serve: serve, execInPlace: exec), now: context.now)
+            if status != 0 { throw ExitCode(status) }
         }
-        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension RunCommand {
+    /// What the file keeper says: rewrites only with --verbose; warnings and a dead grant always.
+    static func show(_ event: KeeperEvent, log: Verbose) {
+        switch event {
+        case .rewrote(let profile, let count, let expiresIn):
+            log.say("\(profile): refreshed; rewrote \(count) file\(count == 1 ? "" : "s"), valid for \(DurationParser.format(expiresIn))")
+        case .warning(let text):
+            Diagnostics.warning(text)
+        case .gaveUp(_, let error):
+            Diagnostics.report(error)
+            Diagnostics.notice("the command keeps running; its files keep the current token until it expires")
+        }
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import FoundationEssentials
-import TokenrunCommands
 import TokenrunKit
 
 struct StatusCommand: ParsableCommand {

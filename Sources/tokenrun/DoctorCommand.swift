@@ -4,7 +4,6 @@
 // keys. Exit 0 when no check failed, 1 otherwise; an error that stops doctor
 // from running at all (an unknown -p profile) exits as other commands do.
 import ArgumentParser
-import TokenrunCommands
 import TokenrunKit
 
 struct DoctorCommand: ParsableCommand {

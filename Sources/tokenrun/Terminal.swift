@@ -8,19 +8,19 @@ import TokenrunKit
     import Musl
 #endif
 
-public enum Terminal {
+enum Terminal {
     /// Whether a file descriptor is a terminal.
-    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
     /// A prompt function for the key sources when a controlling terminal exists, else nil.
     /// The terminal is only opened when a passphrase is actually needed (readPassphrase
     /// answers nil without one), so launches with a key file never touch it.
-    public static func passphrasePrompt() -> (@Sendable (String) throws -> SecretBytes?)? {
+    static func passphrasePrompt() -> (@Sendable (String) throws -> SecretBytes?)? {
         { prompt in try readPassphrase(prompt: prompt) }
     }
 
     /// Whether this process has a controlling terminal to ask on.
-    public static func hasControllingTerminal() -> Bool {
+    static func hasControllingTerminal() -> Bool {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { return false }
         close(fd)
@@ -28,14 +28,14 @@ public enum Terminal {
     }
 
     /// Reads one line from /dev/tty without echo; nil when there is no terminal or the line is empty.
-    public static func readSecret(prompt: String) throws -> SecretBytes? {
+    static func readSecret(prompt: String) throws -> SecretBytes? {
         guard var line = readHiddenLine(prompt: prompt), !line.isEmpty else { return nil }
         return try SecretBytes(consuming: &line)
     }
 
     /// Reads a passphrase from /dev/tty without echo; nil when there is no terminal. An empty
     /// entry is an error of its own (never taken for a wrong passphrase).
-    public static func readPassphrase(prompt: String) throws -> SecretBytes? {
+    static func readPassphrase(prompt: String) throws -> SecretBytes? {
         guard var line = readHiddenLine(prompt: prompt) else { return nil }
         guard !line.isEmpty else { throw TokenrunError.emptyPassphrase(source: .terminal) }
         return try SecretBytes(consuming: &line)
@@ -76,7 +76,7 @@ public enum Terminal {
     }
 
     /// Reads all of standard input, up to `limit` bytes.
-    public static func readStandardInput(limit: Int) -> [UInt8]? {
+    static func readStandardInput(limit: Int) -> [UInt8]? {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {

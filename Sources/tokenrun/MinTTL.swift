@@ -1,5 +1,4 @@
 import ArgumentParser
-import TokenrunCommands
 import TokenrunKit
 
 /// `--min-ttl DUR`: the access token must stay valid at least this long.
